@@ -1,0 +1,36 @@
+// preprocess: trains the cargo classifier (loaded vs empty) on a folder of class sub-folders.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "cargovision/classify/cli.h"
+#include "cargovision/classify/trainer.h"
+#include "cargovision/core/app.h"
+#include "cargovision/core/logging.h"
+
+int main(int argc, char** argv) {
+  return cargovision::run_guarded([&] {
+    cargovision::TrainOptions options;
+    std::string config = cargovision::find_config_argument(argc, argv);
+    if (!config.empty()) options = cargovision::load_train_options(config);
+
+    CLI::App app{"Train the cargo classifier (0 = empty, 1 = loaded) by transfer learning, as the seed's Keras "
+                 "preprocess.py: augmentation, validation split, class weights, best-val_loss checkpoint, early stopping."};
+    app.get_formatter()->column_width(42);
+    cargovision::add_train_options(app, options, config);
+    CLI11_PARSE(app, argc, argv);
+
+    std::filesystem::create_directories(options.output_dir);
+    cargovision::setup_logging(options.log_level, (std::filesystem::path(options.output_dir) / "train.log").string());
+    const auto summary = cargovision::train_classifier(options);
+
+    spdlog::info("finished after {} epoch(s){}{}", summary.epochs_run, summary.stopped_early ? " (early stopping)" : "",
+                 summary.interrupted ? " (interrupted)" : "");
+    if (!summary.best_checkpoint.empty()) {
+      spdlog::info("best: epoch {} val_loss {:.5f} -> {}", summary.best_epoch, summary.best_val_loss,
+                   summary.best_checkpoint);
+    }
+    if (summary.unreadable_images > 0) spdlog::warn("{} unreadable image(s) were skipped", summary.unreadable_images);
+    return summary.interrupted ? 130 : 0;
+  });
+}

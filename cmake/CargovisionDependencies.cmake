@@ -1,0 +1,27 @@
+# Every dependency comes from Debian 12 packages; scripts/setup.sh installs them.
+
+set(CARGOVISION_TORCH_MIN_VERSION 1.13)
+find_package(Torch QUIET)
+if(NOT Torch_FOUND)
+  message(FATAL_ERROR
+    "cargovision: LibTorch was not found. Install it with 'bash scripts/setup.sh' "
+    "(Debian package libtorch-dev) or point CMAKE_PREFIX_PATH at a LibTorch >= ${CARGOVISION_TORCH_MIN_VERSION}.")
+endif()
+# Debian's TorchConfigVersion lives beside Caffe2; fall back to it when Torch_VERSION is empty.
+if(NOT Torch_VERSION AND Caffe2_VERSION)
+  set(Torch_VERSION ${Caffe2_VERSION})
+endif()
+if(Torch_VERSION AND Torch_VERSION VERSION_LESS CARGOVISION_TORCH_MIN_VERSION)
+  message(FATAL_ERROR
+    "cargovision: LibTorch ${Torch_VERSION} is too old; ${CARGOVISION_TORCH_MIN_VERSION} or newer is required "
+    "(torch::pickle_save/pickle_load zip checkpoints, nn::functional::grid_sample options).")
+endif()
+message(STATUS "cargovision: LibTorch ${Torch_VERSION}")
+
+find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs plot)
+find_package(CLI11 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(LMDB REQUIRED)
+find_package(Threads REQUIRED)

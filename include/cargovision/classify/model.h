@@ -1,0 +1,57 @@
+#pragma once
+// The cargo classifier: a torchvision backbone, global average pooling, Dropout, an optional hidden
+// Dense layer and a single logit (sigmoid only for reporting), as the seed's Keras head.
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include "cargovision/models/backbone.h"
+
+namespace cargovision {
+
+struct ClassifierHeadOptions {
+  int64_t in_features = 2048;
+  int64_t hidden = 0;      // 0: no hidden layer
+  double dropout = 0.25;
+};
+
+class ClassifierHeadImpl : public torch::nn::Module {
+ public:
+  explicit ClassifierHeadImpl(const ClassifierHeadOptions& options);
+  torch::Tensor forward(torch::Tensor feature_map);  // [B, C, h, w] -> [B] logits
+
+  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Linear hidden{nullptr};
+  torch::nn::Linear output{nullptr};
+};
+TORCH_MODULE(ClassifierHead);
+
+struct CargoClassifierOptions {
+  std::string backbone = "resnet152";
+  int64_t hidden = 0;
+  double dropout = 0.25;
+};
+
+class CargoClassifierImpl : public torch::nn::Module {
+ public:
+  explicit CargoClassifierImpl(const CargoClassifierOptions& options);
+  torch::Tensor forward(torch::Tensor images);  // [B, 3, S, S] -> [B] logits
+
+  // A frozen backbone takes no gradient and stays in eval mode (BatchNorm uses running statistics),
+  // as Keras treats a non-trainable base model.
+  void set_backbone_frozen(bool frozen);
+  bool backbone_frozen() const { return frozen_; }
+  void train(bool on = true) override;
+
+  torch::nn::Module& backbone() { return *backbone_.pointer; }
+  const std::string& backbone_name() const { return backbone_.name; }
+  ClassifierHead head{nullptr};
+
+ private:
+  models::Backbone backbone_;
+  bool frozen_ = false;
+};
+TORCH_MODULE(CargoClassifier);
+
+}  // namespace cargovision

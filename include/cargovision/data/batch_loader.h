@@ -1,0 +1,80 @@
+#pragma once
+// Batches of images for the classifier, decoded and augmented by a thread pool one batch ahead of
+// the model, so that on a small machine the network, not the loader, is the bottleneck.
+
+#include <torch/torch.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cargovision/core/thread_pool.h"
+#include "cargovision/data/image_folder.h"
+#include "cargovision/data/image_pipeline.h"
+#include "cargovision/data/numpy_random.h"
+
+namespace cargovision {
+
+struct ImageBatch {
+  torch::Tensor images;               // [B, 3, S, S] float32
+  torch::Tensor labels;               // [B] float32 (0/1...), -1 for unlabeled samples
+  std::vector<std::size_t> indices;   // positions in the loader's sample list
+};
+
+struct BatchLoaderOptions {
+  std::size_t batch_size = 32;
+  bool shuffle = false;
+  std::size_t workers = 2;            // decoding threads; 0 decodes on the calling thread
+  std::size_t prefetch = 2;           // batches prepared ahead
+  std::uint32_t seed = 0;
+  AugmentOptions augmentation;        // used when pipeline.augment is true
+};
+
+class ImageBatchLoader {
+ public:
+  ImageBatchLoader(std::vector<ImageSample> samples, ImagePipeline pipeline, BatchLoaderOptions options);
+  ~ImageBatchLoader();
+  ImageBatchLoader(const ImageBatchLoader&) = delete;
+  ImageBatchLoader& operator=(const ImageBatchLoader&) = delete;
+
+  // Starts producing the batches of one pass over the samples (shuffled if asked, seed + epoch).
+  void start_epoch(std::uint32_t epoch);
+  // Blocks until the next batch is ready; empty at the end of the pass. Unreadable images are
+  // skipped (warned once per path) and a batch may therefore be smaller than batch_size.
+  std::optional<ImageBatch> next();
+
+  std::size_t size() const { return samples_.size(); }
+  std::size_t batches_per_epoch() const;
+  const std::vector<ImageSample>& samples() const { return samples_; }
+  // Paths that failed to decode so far (each counted once).
+  std::vector<std::string> unreadable() const;
+
+ private:
+  void stop_producer();
+  void produce(std::vector<std::size_t> order);
+  std::optional<ImageBatch> build_batch(const std::vector<std::size_t>& indices);
+
+  std::vector<ImageSample> samples_;
+  ImagePipeline pipeline_;
+  BatchLoaderOptions options_;
+  NumpyRandom augment_random_;
+  std::unique_ptr<ThreadPool> pool_;
+
+  std::thread producer_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<ImageBatch> ready_;
+  bool producing_ = false;
+  bool cancel_ = false;
+  std::exception_ptr producer_error_;
+  std::set<std::string> unreadable_;
+};
+
+}  // namespace cargovision

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests). Usage: scripts/bench.sh classifier [--iterations N] [--arch NAME]
+# Prints cargovision's figures next to torchvision's, measured in the same run with the same threads,
+# and their ratios (inference: cargovision ms / torchvision ms, lower is better; training: samples/s
+# ratio, higher is better).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+task="${1:-classifier}"
+shift || true
+[[ "$task" == "classifier" ]] || { echo "bench: unknown task '$task' (available: classifier)" >&2; exit 2; }
+bash scripts/setup.sh --reference
+bash scripts/build.sh >/dev/null
+threads=$(nproc)
+arch=resnet152
+iterations=5
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --arch) arch="$2"; shift 2 ;;
+    --iterations) iterations="$2"; shift 2 ;;
+    *) echo "bench: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+echo "bench: $arch 224x224, $threads threads, $iterations iterations"
+ours=$(build/bin/cargovision_bench classifier --arch "$arch" --iterations "$iterations" --threads "$threads" --work build/bench_work)
+theirs=$(/usr/bin/python3 scripts/bench_torchvision.py --arch "$arch" --iterations "$iterations" --threads "$threads")
+/usr/bin/python3 - "$ours" "$theirs" <<'PY'
+import json, sys
+ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+rows = [("inference ms/img, batch 1", "infer_ms_per_image_b1", True),
+        ("inference ms/img, batch 32", "infer_ms_per_image_b32", True),
+        ("training samples/s, batch 8", "train_samples_per_s_b8", False)]
+print(f"{'':32}{'cargovision':>14}{'torchvision':>14}{'ratio':>9}")
+for label, key, lower_better in rows:
+    ratio = ours[key] / theirs[key]
+    goal = "(goal <= 1.00)" if lower_better else "(higher is better)"
+    print(f"{label:32}{ours[key]:14.2f}{theirs[key]:14.2f}{ratio:9.3f}  {goal}")
+print(f"{'test on a folder, ms/img':32}{ours['test_total_ms_per_image']:14.2f}{'model alone':>14}"
+      f"{ours['test_overhead_ratio']:9.3f}  (goal <= 1.10; model alone {ours['test_model_ms_per_image']:.2f} ms)")
+PY

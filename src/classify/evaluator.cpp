@@ -1,0 +1,138 @@
+#include "cargovision/classify/evaluator.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "cargovision/classify/checkpoint.h"
+#include "cargovision/core/atomic_file.h"
+#include "cargovision/core/device.h"
+#include "cargovision/core/error.h"
+#include "cargovision/core/progress.h"
+#include "cargovision/data/batch_loader.h"
+#include "cargovision/io/json_file.h"
+
+namespace cargovision {
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Relabels the folder's samples with the checkpoint's class indices (matched by folder name).
+std::vector<ImageSample> relabel(const ImageFolder& folder, const std::vector<std::string>& checkpoint_classes) {
+  std::vector<ImageSample> samples = folder.samples;
+  for (auto& sample : samples) {
+    if (sample.label < 0) continue;
+    const std::string& name = folder.class_names[static_cast<size_t>(sample.label)];
+    const auto found = std::find(checkpoint_classes.begin(), checkpoint_classes.end(), name);
+    if (found == checkpoint_classes.end()) {
+      throw Error(fmt::format("{}: class folder '{}' is not one of the checkpoint's classes ({})", folder.root, name,
+                              fmt::format("{}, {}", checkpoint_classes[0], checkpoint_classes[1])));
+    }
+    sample.label = static_cast<int>(found - checkpoint_classes.begin());
+  }
+  return samples;
+}
+
+void synchronize(const c10::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index() < 0 ? -1 : device.index());
+}
+
+}  // namespace
+
+TestSummary test_classifier(const TestOptions& options) {
+  validate(options);
+  const c10::Device device = parse_device(options.device);
+  configure_threads(options.threads);
+  LoadedClassifier loaded = load_classifier_checkpoint(options.checkpoint);
+  const ClassifierSidecar& sidecar = loaded.sidecar;
+  CargoClassifier model = loaded.model;
+  model->to(device);
+  model->eval();
+
+  const ImageFolder folder = scan_image_folder(options.test_dir, FolderLayout::kClassSubfoldersOrFlat);
+  const bool has_truth = !folder.class_names.empty();
+  ImagePipeline pipeline{sidecar.image_size, parse_resize_method(sidecar.resize),
+                         parse_normalization(sidecar.normalization), false, AugmentFlavour::kLegacy};
+  BatchLoaderOptions loader_options;
+  loader_options.batch_size = static_cast<std::size_t>(options.batch_size);
+  loader_options.workers = static_cast<std::size_t>(options.workers);
+  ImageBatchLoader loader(relabel(folder, sidecar.class_names), pipeline, loader_options);
+  spdlog::info("testing {} ({} epoch {}, val_loss {:.4f}) on {} images in {}{}", options.checkpoint, sidecar.backbone,
+               sidecar.epoch, sidecar.val_loss, loader.size(), options.test_dir,
+               has_truth ? "" : " (flat folder: no ground truth)");
+
+  torch::InferenceMode inference;
+  {
+    // Warm-up: the first pass allocates and picks kernels; it is excluded from the timing.
+    const auto warm_batch = std::min<int64_t>(options.batch_size, static_cast<int64_t>(loader.size()));
+    model->forward(torch::zeros({warm_batch, 3, sidecar.image_size, sidecar.image_size}).to(device));
+    synchronize(device);
+  }
+
+  TestSummary summary;
+  std::vector<int> truth;
+  std::vector<int> predicted;
+  double model_seconds = 0;
+  const auto started = Clock::now();
+  loader.start_epoch(0);
+  ProgressLine progress("test", static_cast<std::int64_t>(loader.size()), "img");
+  while (auto batch = loader.next()) {
+    const auto images = batch->images.to(device);
+    const auto forward_start = Clock::now();
+    const auto probabilities = torch::sigmoid(model->forward(images)).to(torch::kCPU);
+    synchronize(device);
+    model_seconds += std::chrono::duration<double>(Clock::now() - forward_start).count();
+    const auto probability = probabilities.accessor<float, 1>();
+    for (size_t i = 0; i < batch->indices.size(); ++i) {
+      const ImageSample& sample = loader.samples()[batch->indices[i]];
+      const int prediction = probability[static_cast<int64_t>(i)] > options.threshold ? 1 : 0;
+      PredictionRow row;
+      row.image = sample.relative;
+      row.prediction = sidecar.class_names[static_cast<size_t>(prediction)];
+      row.probability = probability[static_cast<int64_t>(i)];
+      if (sample.label >= 0) {
+        row.ground_truth = sidecar.class_names[static_cast<size_t>(sample.label)];
+        truth.push_back(sample.label);
+        predicted.push_back(prediction);
+      }
+      summary.rows.push_back(std::move(row));
+    }
+    progress.advance(static_cast<std::int64_t>(batch->indices.size()));
+  }
+  progress.finish();
+  const double total_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  summary.unreadable_images = loader.unreadable().size();
+  if (summary.rows.empty()) throw Error(options.test_dir + ": none of the images could be read");
+  const auto processed = static_cast<double>(summary.rows.size());
+  summary.model_ms_per_image = 1000.0 * model_seconds / processed;
+  summary.total_ms_per_image = 1000.0 * total_seconds / processed;
+  if (has_truth) summary.metrics = compute_binary_metrics(truth, predicted);
+
+  summary.report_path = options.output.empty()
+                            ? (fs::path(options.checkpoint).parent_path() / "test_report.csv").string()
+                            : options.output;
+  const fs::path report_dir = fs::path(summary.report_path).parent_path();
+  summary.metrics_path = (report_dir / "metrics.json").string();
+  std::optional<double> accuracy;
+  if (summary.metrics) accuracy = summary.metrics->accuracy();
+  write_file_atomically(summary.report_path, format_test_report(summary.rows, accuracy, summary.model_ms_per_image));
+
+  nlohmann::json metrics = summary.metrics ? summary.metrics->to_json() : nlohmann::json{{"images", summary.rows.size()}};
+  metrics["threshold"] = options.threshold;
+  metrics["unreadable_images"] = summary.unreadable_images;
+  metrics["model_ms_per_image"] = summary.model_ms_per_image;
+  metrics["total_ms_per_image"] = summary.total_ms_per_image;
+  metrics["checkpoint"] = options.checkpoint;
+  metrics["test_dir"] = options.test_dir;
+  write_json_file(summary.metrics_path, metrics);
+  write_json_file((report_dir / "test_options.json").string(), nlohmann::json(options));
+  return summary;
+}
+
+}  // namespace cargovision

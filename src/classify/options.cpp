@@ -1,0 +1,66 @@
+#include "cargovision/classify/options.h"
+
+#include "cargovision/core/error.h"
+#include "cargovision/io/json_file.h"
+
+namespace cargovision {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AugmentOptions, enabled, rotation_range, width_shift_range,
+                                                height_shift_range, shear_range, zoom_range, brightness_range,
+                                                horizontal_flip, flavour)
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, train_dir, output_dir, backbone, weights, dense, dropout,
+                                                image_size, resize, normalize, batch_size, epochs, lr, adam_epsilon,
+                                                freeze_epochs, patience, validation_split, class_weights, seed,
+                                                workers, threads, device, log_level, augmentation)
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TestOptions, checkpoint, test_dir, output, threshold, batch_size,
+                                                workers, threads, device, log_level)
+
+namespace {
+
+template <typename Options>
+Options load_options(const std::string& path) {
+  const nlohmann::json given = read_json_file(path);
+  check_known_keys(given, nlohmann::json(Options{}), path);
+  try {
+    return given.get<Options>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": invalid option value (" + std::string(e.what()) + ")");
+  }
+}
+
+}  // namespace
+
+TrainOptions load_train_options(const std::string& path) { return load_options<TrainOptions>(path); }
+TestOptions load_test_options(const std::string& path) { return load_options<TestOptions>(path); }
+
+void validate(const TrainOptions& o) {
+  if (o.train_dir.empty()) throw Error("no training folder given (--train-dir or \"train_dir\" in the config)");
+  if (o.image_size < 32) throw Error("image_size must be at least 32, got " + std::to_string(o.image_size));
+  if (o.batch_size < 1) throw Error("batch_size must be at least 1");
+  if (o.epochs < 1) throw Error("epochs must be at least 1");
+  if (o.dense < 0) throw Error("dense must be >= 0 (0 = no hidden layer)");
+  if (o.dropout < 0 || o.dropout >= 1) throw Error("dropout must be in [0, 1)");
+  if (!(o.lr > 0)) throw Error("lr must be positive");
+  if (o.patience < 1) throw Error("patience must be at least 1");
+  if (o.freeze_epochs < 0) throw Error("freeze_epochs must be >= 0");
+  if (o.workers < 0) throw Error("workers must be >= 0");
+  if (o.normalize != "auto" && o.normalize != "rescale" && o.normalize != "imagenet") {
+    throw Error("normalize must be auto, rescale or imagenet, got '" + o.normalize + "'");
+  }
+  if (o.validation_split <= 0 || o.validation_split >= 1) {
+    throw Error("validation_split must be in (0, 1): checkpointing and early stopping monitor val_loss");
+  }
+  validate(o.augmentation);
+}
+
+void validate(const TestOptions& o) {
+  if (o.checkpoint.empty()) throw Error("no checkpoint given (--checkpoint)");
+  if (o.test_dir.empty()) throw Error("no test folder given (--test-dir)");
+  if (!(o.threshold > 0 && o.threshold < 1)) throw Error("threshold must be in (0, 1)");
+  if (o.batch_size < 1) throw Error("batch_size must be at least 1");
+  if (o.workers < 0) throw Error("workers must be >= 0");
+}
+
+}  // namespace cargovision

@@ -1,0 +1,225 @@
+#include "cargovision/classify/trainer.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "cargovision/classify/callbacks.h"
+#include "cargovision/classify/checkpoint.h"
+#include "cargovision/classify/model.h"
+#include "cargovision/core/device.h"
+#include "cargovision/core/error.h"
+#include "cargovision/core/interrupt.h"
+#include "cargovision/core/progress.h"
+#include "cargovision/data/batch_loader.h"
+#include "cargovision/io/json_file.h"
+
+namespace cargovision {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct PassResult {
+  double loss = 0;
+  double accuracy = 0;
+  std::size_t samples = 0;
+  bool interrupted = false;
+};
+
+Normalization resolve_normalization(const TrainOptions& options) {
+  if (options.normalize == "auto") return options.weights == "none" ? Normalization::kRescale : Normalization::kImagenet;
+  return parse_normalization(options.normalize);
+}
+
+std::string describe_counts(const std::vector<std::string>& names, const std::vector<std::size_t>& counts) {
+  std::string text;
+  for (size_t c = 0; c < names.size(); ++c) text += fmt::format("{}{}: {}", c ? ", " : "", names[c], counts[c]);
+  return text;
+}
+
+PassResult run_pass(CargoClassifierImpl& model, ImageBatchLoader& loader, torch::optim::Optimizer* optimizer,
+                    const torch::Tensor& class_weights, const c10::Device& device, int epoch, const std::string& label) {
+  const bool training = optimizer != nullptr;
+  model.train(training);
+  loader.start_epoch(static_cast<std::uint32_t>(epoch));
+  ProgressLine progress(label, static_cast<std::int64_t>(loader.size()), "img");
+  PassResult result;
+  double loss_sum = 0;
+  std::size_t correct = 0;
+  std::optional<torch::NoGradGuard> no_grad;
+  if (!training) no_grad.emplace();
+  while (auto batch = loader.next()) {
+    const auto images = batch->images.to(device);
+    const auto targets = batch->labels.to(device);
+    const auto logits = model.forward(images);
+    torch::Tensor loss;
+    if (training) {
+      // Keras: per-sample class weights, mean over the batch size (not over the weight sum).
+      const auto weights = class_weights.index_select(0, targets.to(torch::kLong));
+      loss = torch::binary_cross_entropy_with_logits(logits, targets, weights);
+      optimizer->zero_grad();
+      loss.backward();
+      optimizer->step();
+    } else {
+      loss = torch::binary_cross_entropy_with_logits(logits, targets);
+    }
+    const auto count = static_cast<std::size_t>(targets.size(0));
+    loss_sum += loss.item<double>() * static_cast<double>(count);
+    correct += static_cast<std::size_t>(((logits > 0).to(torch::kFloat32) == targets).sum().item<int64_t>());
+    result.samples += count;
+    progress.advance(static_cast<std::int64_t>(count),
+                     fmt::format("loss {:.4f} acc {:.4f}", loss_sum / static_cast<double>(result.samples),
+                                 static_cast<double>(correct) / static_cast<double>(result.samples)));
+    if (interrupt_requested()) {
+      result.interrupted = true;
+      break;
+    }
+  }
+  if (!result.interrupted) progress.finish();
+  if (result.samples > 0) {
+    result.loss = loss_sum / static_cast<double>(result.samples);
+    result.accuracy = static_cast<double>(correct) / static_cast<double>(result.samples);
+  }
+  return result;
+}
+
+}  // namespace
+
+TrainSummary train_classifier(const TrainOptions& options) {
+  validate(options);
+  const c10::Device device = parse_device(options.device);
+  const int threads = configure_threads(options.threads);
+  const Normalization normalization = resolve_normalization(options);
+  const ResizeMethod resize = parse_resize_method(options.resize);
+  if (options.weights != "none" && !fs::exists(options.weights)) {
+    throw Error(options.weights + ": weights file not found (use --weights none for random initialisation)");
+  }
+
+  const ImageFolder folder = scan_image_folder(options.train_dir);
+  if (folder.class_names.size() != 2) {
+    throw Error(fmt::format("{}: found {} class folder(s) [{}]; the cargo classifier needs exactly 2 (0 = empty, 1 = loaded)",
+                            options.train_dir, folder.class_names.size(), fmt::join(folder.class_names, ", ")));
+  }
+  const FolderSplit split = split_validation(folder, options.validation_split);
+  const auto train_counts = count_per_class(split.training, 2);
+  const auto val_counts = count_per_class(split.validation, 2);
+  for (size_t c = 0; c < 2; ++c) {
+    if (train_counts[c] == 0 || val_counts[c] == 0) {
+      throw Error(fmt::format("{}: class '{}' has {} training and {} validation images; each subset needs both classes "
+                              "(add images or change --validation-split)",
+                              options.train_dir, folder.class_names[c], train_counts[c], val_counts[c]));
+    }
+  }
+
+  fs::create_directories(options.output_dir);
+  const std::string output_dir = options.output_dir;
+  nlohmann::json effective = options;
+  write_json_file((fs::path(output_dir) / "options.json").string(), effective);
+
+  spdlog::info("Found {} images belonging to 2 classes for training ({})", split.training.size(),
+               describe_counts(folder.class_names, train_counts));
+  spdlog::info("Found {} images belonging to 2 classes for validation ({})", split.validation.size(),
+               describe_counts(folder.class_names, val_counts));
+
+  TrainSummary summary;
+  summary.class_weights = options.class_weights ? balanced_class_weights(train_counts) : std::vector<double>{1.0, 1.0};
+  spdlog::info("class weights: {{{}: {:.4f}, {}: {:.4f}}}", folder.class_names[0], summary.class_weights[0],
+               folder.class_names[1], summary.class_weights[1]);
+
+  torch::manual_seed(options.seed);
+  CargoClassifier model(CargoClassifierOptions{options.backbone, options.dense, options.dropout});
+  if (options.weights != "none") load_backbone_weights(*model, options.weights);
+  model->to(device);
+  spdlog::info("model: {} backbone, head GAP -> Dropout({}) -> {}Dense(1); {} on {} with {} thread(s); "
+               "normalization {}",
+               options.backbone, options.dropout, options.dense > 0 ? fmt::format("Dense({}) -> ", options.dense) : "",
+               options.image_size, device.str(), threads, to_string(normalization));
+
+  ImagePipeline train_pipeline{options.image_size, resize, normalization, options.augmentation.enabled,
+                               parse_augment_flavour(options.augmentation.flavour)};
+  ImagePipeline val_pipeline = train_pipeline;
+  val_pipeline.augment = false;
+  BatchLoaderOptions loader_options;
+  loader_options.batch_size = static_cast<std::size_t>(options.batch_size);
+  loader_options.workers = static_cast<std::size_t>(options.workers);
+  loader_options.seed = options.seed;
+  loader_options.augmentation = options.augmentation;
+  loader_options.shuffle = true;
+  ImageBatchLoader train_loader(split.training, train_pipeline, loader_options);
+  loader_options.shuffle = false;
+  ImageBatchLoader val_loader(split.validation, val_pipeline, loader_options);
+
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(options.lr).eps(options.adam_epsilon));
+  const auto class_weights = torch::tensor(summary.class_weights, torch::kFloat32).to(device);
+
+  ClassifierSidecar sidecar;
+  sidecar.backbone = options.backbone;
+  sidecar.dense = options.dense;
+  sidecar.dropout = options.dropout;
+  sidecar.image_size = options.image_size;
+  sidecar.resize = options.resize;
+  sidecar.normalization = to_string(normalization);
+  sidecar.class_names = folder.class_names;
+  sidecar.training_options = effective;
+
+  const fs::path best_path = fs::path(output_dir) / "best.pt";
+  BestModelTracker tracker(options.patience);
+  install_interrupt_handler();
+  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    const auto started = std::chrono::steady_clock::now();
+    const bool frozen = epoch < options.freeze_epochs;
+    model->set_backbone_frozen(frozen);
+    spdlog::info("Epoch {}/{}{}", epoch + 1, options.epochs, frozen ? " (backbone frozen)" : "");
+    const PassResult train = run_pass(*model, train_loader, &optimizer, class_weights, device, epoch, "  train");
+    if (train.interrupted) {
+      summary.interrupted = true;
+      break;
+    }
+    const PassResult val = run_pass(*model, val_loader, nullptr, class_weights, device, epoch, "  val  ");
+    if (val.interrupted || val.samples == 0) {
+      summary.interrupted = val.interrupted;
+      if (val.samples == 0) throw Error(options.train_dir + ": no validation image could be read");
+      break;
+    }
+    EpochRecord record{epoch + 1, train.loss, train.accuracy, val.loss, val.accuracy, options.lr,
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), frozen, false};
+    const auto decision = tracker.update(epoch, val.loss);
+    if (decision.save) {
+      sidecar.epoch = epoch + 1;
+      sidecar.val_loss = val.loss;
+      save_classifier_checkpoint(*model, sidecar, best_path.string());
+      record.checkpoint_saved = true;
+      summary.best_checkpoint = best_path.string();
+    }
+    summary.history.push_back(record);
+    write_history(summary.history, output_dir);
+    spdlog::info("Epoch {}: loss {:.4f} - accuracy {:.4f} - val_loss {:.4f} - val_accuracy {:.4f} ({:.0f}s){}",
+                 epoch + 1, train.loss, train.accuracy, val.loss, val.accuracy, record.seconds,
+                 decision.save ? fmt::format(" - val_loss improved, saved {}", best_path.string())
+                               : fmt::format(" - val_loss did not improve from {:.5f}", tracker.best()));
+    ++summary.epochs_run;
+    if (decision.stop) {
+      summary.stopped_early = true;
+      spdlog::info("Epoch {}: early stopping (no val_loss improvement for {} epochs)", epoch + 1, options.patience);
+      break;
+    }
+  }
+
+  const fs::path last_path = fs::path(output_dir) / "last.pt";
+  sidecar.epoch = summary.epochs_run;
+  sidecar.val_loss = summary.history.empty() ? 0.0 : summary.history.back().val_loss;
+  save_classifier_checkpoint(*model, sidecar, last_path.string());
+  summary.last_checkpoint = last_path.string();
+  summary.best_epoch = tracker.best_epoch() + 1;
+  summary.best_val_loss = tracker.best();
+  const auto unreadable_train = train_loader.unreadable();
+  const auto unreadable_val = val_loader.unreadable();
+  summary.unreadable_images = unreadable_train.size() + unreadable_val.size();
+  if (summary.interrupted) spdlog::warn("training interrupted; last weights saved to {}", last_path.string());
+  return summary;
+}
+
+}  // namespace cargovision

@@ -1,0 +1,15 @@
+# Runs COMMAND (arguments separated by '|') and passes only if it exits non-zero and its output
+# matches EXPECT: bad input must fail loudly with a message that names the problem.
+string(REPLACE "|" ";" command "${COMMAND}")
+execute_process(COMMAND ${command} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "expected a non-zero exit, got 0\nstdout: ${out}\nstderr: ${err}")
+endif()
+if(NOT "${out}${err}" MATCHES "${EXPECT}")
+  message(FATAL_ERROR "output does not match '${EXPECT}'\nstdout: ${out}\nstderr: ${err}")
+endif()
+string(REGEX MATCHALL "error: " errors "${err}")
+list(LENGTH errors count)
+if(NOT count EQUAL 1)
+  message(FATAL_ERROR "expected exactly one 'error:' line, got ${count}\nstderr: ${err}")
+endif()

@@ -1,0 +1,45 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "cargovision/classify/callbacks.h"
+
+namespace cargovision {
+namespace {
+
+TEST(BestModelTracker, SavesOnStrictImprovementAndStopsAfterPatience) {
+  BestModelTracker tracker(5);
+  const double nan = std::nan("");
+  // epoch:                 0    1    2    3    4    5     6
+  const double losses[] = {1.0, 0.8, 0.8, 0.9, nan, 0.85, 0.81};
+  const bool saves[] = {true, true, false, false, false, false, false};
+  const bool stops[] = {false, false, false, false, false, false, true};
+  for (int epoch = 0; epoch < 7; ++epoch) {
+    const auto decision = tracker.update(epoch, losses[epoch]);
+    EXPECT_EQ(decision.save, saves[epoch]) << "epoch " << epoch;
+    EXPECT_EQ(decision.stop, stops[epoch]) << "epoch " << epoch;
+  }
+  EXPECT_EQ(tracker.best_epoch(), 1);  // the first epoch that reached the minimum
+  EXPECT_DOUBLE_EQ(tracker.best(), 0.8);
+}
+
+TEST(BestModelTracker, ImprovementResetsTheCounter) {
+  BestModelTracker tracker(2);
+  EXPECT_TRUE(tracker.update(0, 0.5).save);
+  EXPECT_FALSE(tracker.update(1, 0.6).stop);
+  EXPECT_TRUE(tracker.update(2, 0.4).save);
+  EXPECT_EQ(tracker.wait(), 0);
+  EXPECT_FALSE(tracker.update(3, 0.45).stop);
+  EXPECT_TRUE(tracker.update(4, 0.41).stop);  // best at 2, last epoch 2 + patience
+}
+
+TEST(BestModelTracker, NanNeverSaves) {
+  BestModelTracker tracker(3);
+  EXPECT_FALSE(tracker.update(0, std::nan("")).save);
+  EXPECT_TRUE(tracker.update(1, 10.0).save);
+}
+
+TEST(BestModelTracker, RejectsZeroPatience) { EXPECT_THROW(BestModelTracker(0), std::exception); }
+
+}  // namespace
+}  // namespace cargovision

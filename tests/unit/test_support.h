@@ -1,0 +1,35 @@
+#pragma once
+// Helpers for tests: temporary folders and small generated images.
+
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace cargovision::testing {
+
+// A fresh directory under the system temp folder, removed when the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_image(const std::filesystem::path& path, const cv::Mat& bgr);
+void write_bytes(const std::filesystem::path& path, const std::string& bytes);
+std::string read_text(const std::filesystem::path& path);
+
+// Class 0 ("empty"): a dark bed with fine noise. Class 1 ("loaded"): a bright heap in the bed.
+cv::Mat synthetic_wagon(int label, int size, unsigned seed);
+
+// Writes `per_class` images for classes 0 and 1 under root/0 and root/1.
+void make_two_class_folder(const std::filesystem::path& root, int per_class, int size, unsigned seed);
+
+}  // namespace cargovision::testing
