@@ -103,7 +103,7 @@ TestSummary test_classifier(const TestOptions& options) {
       }
       summary.rows.push_back(std::move(row));
     }
-    progress.advance(static_cast<std::int64_t>(batch->indices.size()));
+    progress.advance(static_cast<std::int64_t>(batch->attempted));
   }
   progress.finish();
   const double total_seconds = std::chrono::duration<double>(Clock::now() - started).count();

@@ -38,6 +38,8 @@ cv::Mat render_series(const std::vector<double>& values, double low, double high
   plot->setPlotLineColor(color);
   plot->setPlotLineWidth(2);
   plot->setNeedPlotLine(true);
+  plot->setShowText(false);
+  plot->setInvertOrientation(true);  // Plot2d draws larger values lower unless inverted
   cv::Mat image;
   plot->render(image);
   return image;
@@ -58,19 +60,26 @@ cv::Mat render_panel(const std::string& title, const std::vector<double>& train,
   }
   if (!std::isfinite(low)) low = 0, high = 1;
   const double margin = std::max(1e-3, (high - low) * 0.1);
-  low -= margin;
+  low = low >= 0 ? std::max(0.0, low - margin) : low - margin;  // losses and accuracies never go below 0
   high += margin;
   const cv::Scalar train_color(200, 80, 30);       // blue (BGR)
   const cv::Scalar validation_color(30, 120, 230);  // orange
-  cv::Mat panel = render_series(train, low, high, train_color);
+  cv::Mat plot = render_series(train, low, high, train_color);
   const cv::Mat other = render_series(validation, low, high, validation_color);
   cv::Mat mask;
   cv::inRange(other, validation_color, validation_color, mask);
-  other.copyTo(panel, mask);
-  cv::putText(panel, title, {12, 22}, cv::FONT_HERSHEY_SIMPLEX, 0.6, {0, 0, 0}, 1, cv::LINE_AA);
-  cv::putText(panel, "train", {kPanelWidth - 140, 22}, cv::FONT_HERSHEY_SIMPLEX, 0.5, train_color, 2, cv::LINE_AA);
-  cv::putText(panel, "validation", {kPanelWidth - 90, 22}, cv::FONT_HERSHEY_SIMPLEX, 0.45, validation_color, 1,
-              cv::LINE_AA);
+  other.copyTo(plot, mask);
+  constexpr int kHeader = 34;
+  cv::Mat panel(kPanelHeight + kHeader, kPanelWidth, CV_8UC3, cv::Scalar(255, 255, 255));
+  plot.copyTo(panel(cv::Rect(0, kHeader, kPanelWidth, kPanelHeight)));
+  const auto text = [&](const std::string& words, int x, int y, double scale, const cv::Scalar& color) {
+    cv::putText(panel, words, {x, y}, cv::FONT_HERSHEY_SIMPLEX, scale, color, 1, cv::LINE_AA);
+  };
+  text(title, 8, 22, 0.65, {0, 0, 0});
+  text(fmt::format("y {:.3g} .. {:.3g}, x epochs 1..{}", low, high, std::max<size_t>(2, train.size())), 110, 22, 0.4,
+       {90, 90, 90});
+  text("train", kPanelWidth - 135, 22, 0.5, train_color);
+  text("validation", kPanelWidth - 85, 22, 0.5, validation_color);
   return panel;
 }
 

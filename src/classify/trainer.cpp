@@ -70,7 +70,7 @@ PassResult run_pass(CargoClassifierImpl& model, ImageBatchLoader& loader, torch:
     loss_sum += loss.item<double>() * static_cast<double>(count);
     correct += static_cast<std::size_t>(((logits > 0).to(torch::kFloat32) == targets).sum().item<int64_t>());
     result.samples += count;
-    progress.advance(static_cast<std::int64_t>(count),
+    progress.advance(static_cast<std::int64_t>(batch->attempted),
                      fmt::format("loss {:.4f} acc {:.4f}", loss_sum / static_cast<double>(result.samples),
                                  static_cast<double>(correct) / static_cast<double>(result.samples)));
     if (interrupt_requested()) {

@@ -16,7 +16,7 @@ ProgressLine::ProgressLine(std::string label, std::int64_t total, std::string un
       last_draw_(start_) {}
 
 ProgressLine::~ProgressLine() {
-  if (!finished_ && interactive_ && done_ > 0) std::fputc('\n', stderr);
+  if (!finished_ && interactive_ && done_ > 0) std::fputc('\n', stderr);  // leave an interrupted bar intact
 }
 
 double ProgressLine::elapsed_seconds() const {
@@ -32,10 +32,11 @@ std::string ProgressLine::format_duration(double seconds) {
 
 void ProgressLine::advance(std::int64_t steps, const std::string& status) {
   done_ += steps;
+  last_status_ = status;
+  if (done_ >= total_) return;  // the completed line is drawn once, by finish()
   const auto now = std::chrono::steady_clock::now();
   const double since_draw = std::chrono::duration<double>(now - last_draw_).count();
-  const bool due = interactive_ ? since_draw >= 0.2 : since_draw >= quiet_interval_;
-  if (due || done_ >= total_) {
+  if (interactive_ ? since_draw >= 0.2 : since_draw >= quiet_interval_) {
     last_draw_ = now;
     draw(status, false);
   }
@@ -44,7 +45,7 @@ void ProgressLine::advance(std::int64_t steps, const std::string& status) {
 void ProgressLine::finish(const std::string& status) {
   if (finished_) return;
   finished_ = true;
-  draw(status, true);
+  draw(status.empty() ? last_status_ : status, true);
 }
 
 void ProgressLine::draw(const std::string& status, bool final_line) {

@@ -60,14 +60,21 @@ void ImageBatchLoader::start_epoch(std::uint32_t epoch) {
 
 void ImageBatchLoader::produce(std::vector<std::size_t> order) {
   try {
+    std::size_t unreported = 0;  // files of wholly unreadable batches, credited to the next batch
     for (std::size_t begin = 0; begin < order.size(); begin += options_.batch_size) {
       const std::size_t end = std::min(order.size(), begin + options_.batch_size);
       std::vector<std::size_t> indices(order.begin() + begin, order.begin() + end);
       auto batch = build_batch(indices);
+      if (!batch) {
+        unreported += indices.size();
+        continue;
+      }
+      batch->attempted += unreported;
+      unreported = 0;
       std::unique_lock<std::mutex> lock(mutex_);
       changed_.wait(lock, [&] { return cancel_ || ready_.size() < std::max<std::size_t>(1, options_.prefetch); });
       if (cancel_) return;
-      if (batch) ready_.push_back(std::move(*batch));
+      ready_.push_back(std::move(*batch));
       changed_.notify_all();
     }
   } catch (...) {
@@ -109,6 +116,7 @@ std::optional<ImageBatch> ImageBatchLoader::build_batch(const std::vector<std::s
   });
 
   ImageBatch batch;
+  batch.attempted = indices.size();
   std::vector<int64_t> keep;
   std::vector<float> labels;
   for (std::size_t i = 0; i < indices.size(); ++i) {

@@ -16,6 +16,7 @@ class ProgressLine {
   ProgressLine& operator=(const ProgressLine&) = delete;
 
   void advance(std::int64_t steps = 1, const std::string& status = "");
+  // Draws the completed line (with the last status unless a new one is given); call once at the end.
   void finish(const std::string& status = "");
 
   double elapsed_seconds() const;
@@ -27,6 +28,7 @@ class ProgressLine {
   std::string label_;
   std::int64_t total_;
   std::string unit_;
+  std::string last_status_;
   std::int64_t done_ = 0;
   bool finished_ = false;
   bool interactive_;

@@ -26,6 +26,7 @@ struct ImageBatch {
   torch::Tensor images;               // [B, 3, S, S] float32
   torch::Tensor labels;               // [B] float32 (0/1...), -1 for unlabeled samples
   std::vector<std::size_t> indices;   // positions in the loader's sample list
+  std::size_t attempted = 0;          // files this batch tried to read, unreadable ones included
 };
 
 struct BatchLoaderOptions {
