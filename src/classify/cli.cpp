@@ -75,7 +75,7 @@ void add_test_options(CLI::App& app, TestOptions& o, std::string& config_file) {
   app.add_option("--test-dir,--test_dir", o.test_dir,
                  "test folder: class sub-folders (ground truth) or images directly (no ground truth)")
       ->capture_default_str();
-  app.add_option("-o,--output", o.output, "CSV report (default <checkpoint dir>/test_report.csv); metrics.json beside it")
+  app.add_option("-o,--output", o.output, "CSV report file, or a folder to hold test_report.csv (default <checkpoint dir>/test_report.csv); metrics.json beside it")
       ->capture_default_str();
   app.add_option("--threshold", o.threshold, "predict class 1 when its probability exceeds this")->capture_default_str();
   app.add_option("-b,--batch-size,--batch_size", o.batch_size, "batch size")->capture_default_str();

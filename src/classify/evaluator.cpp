@@ -114,9 +114,13 @@ TestSummary test_classifier(const TestOptions& options) {
   summary.total_ms_per_image = 1000.0 * total_seconds / processed;
   if (has_truth) summary.metrics = compute_binary_metrics(truth, predicted);
 
+  // An existing folder (or a path ending in '/') names where the report goes, not the report itself.
+  const bool output_is_folder =
+      !options.output.empty() && (fs::is_directory(options.output) || options.output.back() == '/');
   summary.report_path = options.output.empty()
                             ? (fs::path(options.checkpoint).parent_path() / "test_report.csv").string()
-                            : options.output;
+                        : output_is_folder ? (fs::path(options.output) / "test_report.csv").string()
+                                           : options.output;
   const fs::path report_dir = fs::path(summary.report_path).parent_path();
   summary.metrics_path = (report_dir / "metrics.json").string();
   std::optional<double> accuracy;

@@ -1,8 +1,11 @@
 #pragma once
 // The one exception type the library throws for bad input; apps print what() as a one-line error.
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace cargovision {
 
@@ -16,5 +19,11 @@ class ImageReadError : public Error {
  public:
   using Error::Error;
 };
+
+// Throws Error with the formatted message unless the condition holds: argument checks on user input.
+template <typename... Args>
+void require(bool condition, fmt::format_string<Args...> format, Args&&... args) {
+  if (!condition) throw Error(fmt::format(format, std::forward<Args>(args)...));
+}
 
 }  // namespace cargovision
