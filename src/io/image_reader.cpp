@@ -23,23 +23,28 @@ bool has_image_extension(const std::string& filename) {
   });
 }
 
-cv::Mat read_rgb_image(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw ImageReadError(path + ": cannot open file");
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  if (bytes.empty()) throw ImageReadError(path + ": empty file (0 bytes)");
+cv::Mat decode_rgb_image(const unsigned char* data, std::size_t size, const std::string& origin) {
+  if (size == 0) throw ImageReadError(origin + ": empty file (0 bytes)");
   cv::Mat bgr;
   try {
-    bgr = cv::imdecode(bytes, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+    const cv::Mat encoded(1, static_cast<int>(size), CV_8U, const_cast<unsigned char*>(data));
+    bgr = cv::imdecode(encoded, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
   } catch (const cv::Exception& e) {
-    throw ImageReadError(path + ": cannot decode image (" + e.msg + ")");
+    throw ImageReadError(origin + ": cannot decode image (" + e.msg + ")");
   }
   if (bgr.empty() || bgr.rows <= 0 || bgr.cols <= 0) {
-    throw ImageReadError(path + ": not a decodable image (corrupt, truncated or unsupported format)");
+    throw ImageReadError(origin + ": not a decodable image (corrupt, truncated or unsupported format)");
   }
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   return rgb;
+}
+
+cv::Mat read_rgb_image(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw ImageReadError(path + ": cannot open file");
+  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return decode_rgb_image(bytes.data(), bytes.size(), path);
 }
 
 }  // namespace cargovision

@@ -1,0 +1,112 @@
+#pragma once
+// OCR batches prepared ahead of the model: a planner thread decides which samples form each batch
+// (deterministically), a thread pool decodes and aligns them, and a bounded queue hands them over.
+
+#include <torch/torch.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cargovision/core/thread_pool.h"
+#include "cargovision/ocr/align_collate.h"
+#include "cargovision/ocr/lmdb_dataset.h"
+
+namespace cargovision {
+
+struct OcrBatch {
+  torch::Tensor images;             // [B, C, imgH, imgW] in [-1, 1]
+  std::vector<std::string> labels;  // UTF-8
+};
+
+struct SampleRef {
+  const ConcatDataset* dataset;
+  std::size_t index;
+};
+
+class OcrBatchPrefetcher {
+ public:
+  // `plan` returns the samples of the next batch, or nothing at the end of the stream.
+  using Planner = std::function<std::optional<std::vector<SampleRef>>()>;
+  OcrBatchPrefetcher(Planner plan, AlignCollateOptions collate, int channels, std::size_t workers,
+                     std::size_t depth = 3);
+  ~OcrBatchPrefetcher();
+  OcrBatchPrefetcher(const OcrBatchPrefetcher&) = delete;
+  OcrBatchPrefetcher& operator=(const OcrBatchPrefetcher&) = delete;
+
+  // Blocks for the next batch; nothing once the planner is exhausted. Rethrows loader errors.
+  std::optional<OcrBatch> next();
+
+ private:
+  void produce();
+  OcrBatch build(const std::vector<SampleRef>& samples);
+
+  Planner plan_;
+  AlignCollateOptions collate_;
+  int channels_;
+  std::size_t depth_;
+  ThreadPool pool_;
+  std::thread producer_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<OcrBatch> ready_;
+  bool finished_ = false;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+};
+
+// The original Batch_Balanced_Dataset: one shuffled stream per selection of train_data, each giving
+// max(round(batch_size * ratio), 1) samples to every batch and reshuffling independently when
+// exhausted (its last batch of a pass may be short, as a DataLoader without drop_last).
+class BatchBalancedLoader {
+ public:
+  BatchBalancedLoader(const OcrDataOptions& options, std::uint32_t seed);
+
+  OcrBatch next();
+  int total_batch_size() const { return total_batch_size_; }
+  // The lines the original prints and appends to log_dataset.txt.
+  const std::string& log() const { return log_; }
+  const std::vector<int>& batch_sizes() const { return batch_sizes_; }
+  const std::vector<std::shared_ptr<ConcatDataset>>& datasets() const { return datasets_; }
+
+ private:
+  struct Stream {
+    std::size_t used = 0;                 // samples in use (total_data_usage_ratio)
+    std::vector<std::size_t> order;
+    std::size_t position = 0;
+  };
+  std::optional<std::vector<SampleRef>> plan();
+
+  std::vector<std::shared_ptr<ConcatDataset>> datasets_;
+  std::vector<Stream> streams_;
+  std::vector<int> batch_sizes_;
+  int total_batch_size_ = 0;
+  std::string log_;
+  std::mt19937_64 shuffle_random_;
+  std::unique_ptr<OcrBatchPrefetcher> prefetcher_;
+};
+
+// Every sample of a dataset once, in order, in batches: validation and demo.
+class SequentialOcrLoader {
+ public:
+  SequentialOcrLoader(std::shared_ptr<const ConcatDataset> dataset, const OcrDataOptions& options, int batch_size);
+  std::optional<OcrBatch> next();
+
+ private:
+  std::shared_ptr<const ConcatDataset> dataset_;
+  std::size_t position_ = 0;
+  int batch_size_;
+  std::unique_ptr<OcrBatchPrefetcher> prefetcher_;
+};
+
+AlignCollateOptions collate_options(const OcrDataOptions& options);
+
+}  // namespace cargovision

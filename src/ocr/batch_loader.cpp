@@ -1,0 +1,174 @@
+#include "cargovision/ocr/batch_loader.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "cargovision/core/error.h"
+
+namespace cargovision {
+
+AlignCollateOptions collate_options(const OcrDataOptions& options) {
+  require(options.imgH > 0 && options.imgW > 0, "--imgH and --imgW must be positive, got {} and {}", options.imgH,
+          options.imgW);
+  return {options.imgH, options.imgW, options.PAD};
+}
+
+OcrBatchPrefetcher::OcrBatchPrefetcher(Planner plan, AlignCollateOptions collate, int channels, std::size_t workers,
+                                       std::size_t depth)
+    : plan_(std::move(plan)), collate_(collate), channels_(channels), depth_(std::max<std::size_t>(1, depth)),
+      pool_(workers) {
+  producer_ = std::thread([this] { produce(); });
+}
+
+OcrBatchPrefetcher::~OcrBatchPrefetcher() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (producer_.joinable()) producer_.join();
+}
+
+OcrBatch OcrBatchPrefetcher::build(const std::vector<SampleRef>& samples) {
+  OcrBatch batch;
+  batch.images = torch::empty({static_cast<long>(samples.size()), channels_, collate_.imgH, collate_.imgW});
+  batch.labels.resize(samples.size());
+  pool_.parallel_for(samples.size(), [&](std::size_t i) {
+    OcrSample sample = samples[i].dataset->get(samples[i].index);
+    align_into(sample.image, collate_, batch.images[static_cast<long>(i)]);
+    batch.labels[i] = std::move(sample.label);
+  });
+  return batch;
+}
+
+void OcrBatchPrefetcher::produce() {
+  try {
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [&] { return stopping_ || ready_.size() < depth_; });
+        if (stopping_) return;
+      }
+      auto samples = plan_();
+      if (!samples) break;
+      OcrBatch batch = build(*samples);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ready_.push_back(std::move(batch));
+      }
+      changed_.notify_all();
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    error_ = std::current_exception();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+  }
+  changed_.notify_all();
+}
+
+std::optional<OcrBatch> OcrBatchPrefetcher::next() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] { return !ready_.empty() || finished_; });
+  if (!ready_.empty()) {
+    OcrBatch batch = std::move(ready_.front());
+    ready_.pop_front();
+    lock.unlock();
+    changed_.notify_all();
+    return batch;
+  }
+  if (error_) std::rethrow_exception(error_);
+  return std::nullopt;
+}
+
+BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uint32_t seed) : shuffle_random_(seed) {
+  require(options.batch_size > 0, "--batch_size must be positive, got {}", options.batch_size);
+  require(options.total_data_usage_ratio > 0.0 && options.total_data_usage_ratio <= 1.0,
+          "--total_data_usage_ratio must be in (0, 1], got {}", options.total_data_usage_ratio);
+  const auto selections = split_dashes(options.select_data);
+  const auto ratios = parse_batch_ratio(options);
+  const std::string dashes(80, '-');
+  log_ += fmt::format("{}\ndataset_root: {}\nopt.select_data: {}\nopt.batch_ratio: {}\n", dashes, options.train_data,
+                      options.select_data, options.batch_ratio);
+  std::vector<std::string> size_texts;
+  for (std::size_t d = 0; d < selections.size(); ++d) {
+    const int share = per_dataset_batch_size(options.batch_size, ratios[d]);
+    log_ += dashes + "\n";
+    auto hierarchical = hierarchical_dataset(options.train_data, options, {selections[d]});
+    log_ += hierarchical.log;
+    const std::size_t total = hierarchical.dataset.size();
+    Stream stream;
+    stream.used = static_cast<std::size_t>(static_cast<double>(total) * options.total_data_usage_ratio);
+    require(stream.used > 0, "{}: selection '{}' has {} samples; total_data_usage_ratio {} leaves none",
+            options.train_data, selections[d], total, options.total_data_usage_ratio);
+    const std::string line = fmt::format(
+        "num total samples of {}: {} x {} (total_data_usage_ratio) = {}\nnum samples of {} per batch: {} x {} "
+        "(batch_ratio) = {}",
+        selections[d], total, options.total_data_usage_ratio, stream.used, selections[d], options.batch_size,
+        ratios[d], share);
+    spdlog::info("{}", line);
+    log_ += line + "\n";
+    datasets_.push_back(std::make_shared<ConcatDataset>(std::move(hierarchical.dataset)));
+    streams_.push_back(std::move(stream));
+    batch_sizes_.push_back(share);
+    size_texts.push_back(std::to_string(share));
+    total_batch_size_ += share;
+  }
+  std::string sum;
+  for (const auto& text : size_texts) sum += (sum.empty() ? "" : "+") + text;
+  const std::string total_line = fmt::format("Total_batch_size: {} = {}", sum, total_batch_size_);
+  spdlog::info("{}", total_line);
+  log_ += fmt::format("{}\n{}\n{}\n", dashes, total_line, dashes);
+
+  const int channels = options.rgb ? 3 : 1;
+  prefetcher_ = std::make_unique<OcrBatchPrefetcher>([this] { return plan(); }, collate_options(options), channels,
+                                                     static_cast<std::size_t>(std::max(0, options.workers)));
+}
+
+std::optional<std::vector<SampleRef>> BatchBalancedLoader::plan() {
+  std::vector<SampleRef> samples;
+  for (std::size_t d = 0; d < streams_.size(); ++d) {
+    Stream& stream = streams_[d];
+    if (stream.position >= stream.order.size()) {  // a new pass: reshuffle this stream only
+      stream.order.resize(stream.used);
+      std::iota(stream.order.begin(), stream.order.end(), std::size_t{0});
+      std::shuffle(stream.order.begin(), stream.order.end(), shuffle_random_);
+      stream.position = 0;
+    }
+    const std::size_t take = std::min(static_cast<std::size_t>(batch_sizes_[d]), stream.order.size() - stream.position);
+    for (std::size_t k = 0; k < take; ++k) samples.push_back({datasets_[d].get(), stream.order[stream.position + k]});
+    stream.position += take;
+  }
+  return samples;
+}
+
+OcrBatch BatchBalancedLoader::next() {
+  auto batch = prefetcher_->next();
+  require(batch.has_value(), "training data stream ended unexpectedly");
+  return std::move(*batch);
+}
+
+SequentialOcrLoader::SequentialOcrLoader(std::shared_ptr<const ConcatDataset> dataset, const OcrDataOptions& options,
+                                         int batch_size)
+    : dataset_(std::move(dataset)), batch_size_(batch_size) {
+  require(batch_size > 0, "batch size must be positive, got {}", batch_size);
+  prefetcher_ = std::make_unique<OcrBatchPrefetcher>(
+      [this]() -> std::optional<std::vector<SampleRef>> {
+        if (position_ >= dataset_->size()) return std::nullopt;
+        std::vector<SampleRef> samples;
+        for (; position_ < dataset_->size() && samples.size() < static_cast<std::size_t>(batch_size_); ++position_) {
+          samples.push_back({dataset_.get(), position_});
+        }
+        return samples;
+      },
+      collate_options(options), options.rgb ? 3 : 1, static_cast<std::size_t>(std::max(0, options.workers)));
+}
+
+std::optional<OcrBatch> SequentialOcrLoader::next() { return prefetcher_->next(); }
+
+}  // namespace cargovision
