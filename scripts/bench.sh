@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests). Usage: scripts/bench.sh classifier [--iterations N] [--arch NAME]
+#                               scripts/bench.sh ocr-data [--iterations N]
 # Prints cargovision's figures next to torchvision's, measured in the same run with the same threads,
 # and their ratios (inference: cargovision ms / torchvision ms, lower is better; training: samples/s
 # ratio, higher is better).
@@ -7,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 task="${1:-classifier}"
 shift || true
-[[ "$task" == "classifier" ]] || { echo "bench: unknown task '$task' (available: classifier)" >&2; exit 2; }
+[[ "$task" == "classifier" || "$task" == "ocr-data" ]] || {
+  echo "bench: unknown task '$task' (available: classifier, ocr-data)" >&2; exit 2; }
 bash scripts/setup.sh --reference
 bash scripts/build.sh >/dev/null
 threads=$(nproc)
@@ -20,6 +22,22 @@ while [[ $# -gt 0 ]]; do
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
+if [[ "$task" == "ocr-data" ]]; then
+  [[ "$iterations" == 5 ]] && iterations=30
+  echo "bench: OCR loader, batch 64, 32x100 grey, $iterations batches, 1 and 2 threads"
+  ours=$(build/bin/cargovision_bench ocr-data --iterations "$iterations" --work build/bench_work)
+  lmdb=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])["lmdb"])' "$ours")
+  theirs=$(/usr/bin/python3 scripts/bench_ocr_data.py --lmdb "$lmdb" --iterations "$iterations")
+  /usr/bin/python3 - "$ours" "$theirs" <<'PY'
+import json, sys
+ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"{'samples/s':32}{'cargovision':>14}{'original (py)':>14}{'ratio':>9}")
+for threads in (1, 2):
+    key = f"samples_per_s_{threads}_threads"
+    print(f"{f'{threads} loader thread(s)':32}{ours[key]:14.0f}{theirs[key]:14.0f}{ours[key] / theirs[key]:9.2f}  (higher is better)")
+PY
+  exit 0
+fi
 echo "bench: $arch 224x224, $threads threads, $iterations iterations"
 ours=$(build/bin/cargovision_bench classifier --arch "$arch" --iterations "$iterations" --threads "$threads" --work build/bench_work)
 theirs=$(/usr/bin/python3 scripts/bench_torchvision.py --arch "$arch" --iterations "$iterations" --threads "$threads")

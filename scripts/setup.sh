@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages cargovision needs, only those missing. Idempotent and quiet when all
-# are present. Usage: scripts/setup.sh [--reference]   (--reference adds python3-torchvision, used by
-# the torchvision parity tests and scripts/bench.sh)
+# are present. Usage: scripts/setup.sh [--reference]   (--reference adds python3-torchvision, -pil and -lmdb,
+# used by the reference tests (torchvision, Pillow, python-lmdb) and scripts/bench.sh)
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config ccache
           libtorch-dev libopenblas0-openmp
           libopencv-dev liblmdb-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev)
 if [[ "${1:-}" == "--reference" ]]; then
-  packages+=(python3-torchvision)
+  packages+=(python3-torchvision python3-pil python3-lmdb)
 fi
 
 missing=()

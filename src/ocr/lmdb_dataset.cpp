@@ -118,7 +118,9 @@ HierarchicalDataset hierarchical_dataset(const std::string& root, const OcrDataO
   std::size_t stored = 0, too_long = 0, bad_characters = 0;
   for (const auto& leaf : leaves) {
     const std::string relative = fs::relative(leaf, root).generic_string();
-    const std::string walked = (fs::path(root) / "").string() + (relative == "." ? "" : relative);
+    // The original matches against root + "/" + relative; matching below the root only keeps a root
+    // such as /data/2021/ from selecting every dataset for "01" or "02". "/" still selects all.
+    const std::string walked = "/" + (relative == "." ? std::string() : relative);
     const bool selected = std::any_of(select_data.begin(), select_data.end(),
                                       [&](const std::string& name) { return walked.find(name) != std::string::npos; });
     if (!selected) continue;

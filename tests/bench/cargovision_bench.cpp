@@ -1,5 +1,6 @@
 // Benchmark driver for scripts/bench.sh: prints one JSON object of timings (not a test).
 //   cargovision_bench classifier [--arch resnet152] [--size 224] [--iterations 5] [--threads 0] [--work DIR]
+//   cargovision_bench ocr-data [--iterations 30] [--work DIR]   (loader samples/s, batch 64, 32x100 grey)
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -14,7 +15,12 @@
 #include "cargovision/core/device.h"
 #include "cargovision/core/logging.h"
 #include "cargovision/models/backbone.h"
+#include "cargovision/ocr/batch_loader.h"
+#include "cargovision/ocr/create_lmdb.h"
+
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 namespace {
 
@@ -81,6 +87,48 @@ nlohmann::json folder_overhead(const std::string& arch, int64_t size, const std:
 
 }  // namespace
 
+// An LMDB of varied text crops (widths 60-220, heights 20-48), made once per work folder.
+std::string ocr_bench_lmdb(const std::filesystem::path& work, int samples) {
+  namespace fs = std::filesystem;
+  const fs::path lmdb = work / "ocr_lmdb";
+  if (fs::exists(lmdb / "data.mdb")) return lmdb.string();
+  const fs::path crops = work / "ocr_crops";
+  fs::create_directories(crops);
+  cv::RNG rng(7);
+  std::ofstream gt(crops / "gt.txt");
+  for (int i = 0; i < samples; ++i) {
+    cv::Mat crop(rng.uniform(20, 49), rng.uniform(60, 221), CV_8UC3);
+    rng.fill(crop, cv::RNG::UNIFORM, 60, 200);
+    const std::string label = std::to_string(rng.uniform(1000, 9999)) + "S" + std::to_string(rng.uniform(10, 99));
+    cv::putText(crop, label, {2, crop.rows - 4}, cv::FONT_HERSHEY_SIMPLEX, crop.rows / 40.0, cv::Scalar(255, 255, 255), 2);
+    const std::string name = "c" + std::to_string(i) + ".jpg";
+    cv::imwrite((crops / name).string(), crop);
+    gt << name << '\t' << label << '\n';
+  }
+  gt.close();
+  cargovision::create_lmdb_dataset(crops.string(), (crops / "gt.txt").string(), lmdb.string(), true);
+  return lmdb.string();
+}
+
+nlohmann::json ocr_loader_rates(const std::string& work, int batches) {
+  const std::string lmdb = ocr_bench_lmdb(work, 2048);
+  nlohmann::json result{{"lmdb", lmdb}, {"batch_size", 64}};
+  for (int workers : {1, 2}) {
+    cargovision::OcrDataOptions options;
+    options.train_data = lmdb;
+    options.select_data = "/";
+    options.batch_ratio = "1";
+    options.batch_size = 64;
+    options.workers = workers;
+    cargovision::BatchBalancedLoader loader(options, 1111);
+    for (int i = 0; i < 2; ++i) loader.next();  // warm-up: page cache, threads
+    const auto start = Clock::now();
+    for (int i = 0; i < batches; ++i) loader.next();
+    result["samples_per_s_" + std::to_string(workers) + "_threads"] = batches * 64 / seconds_since(start);
+  }
+  return result;
+}
+
 int main(int argc, char** argv) {
   return cargovision::run_guarded([&] {
     std::string task = "classifier";
@@ -91,7 +139,7 @@ int main(int argc, char** argv) {
     int folder_images = 64;
     std::string work = "build/bench_work";
     CLI::App app{"cargovision benchmark driver (see scripts/bench.sh)"};
-    app.add_option("task", task, "classifier")->check(CLI::IsMember({"classifier"}));
+    app.add_option("task", task, "classifier | ocr-data")->check(CLI::IsMember({"classifier", "ocr-data"}));
     app.add_option("--arch", arch, "backbone")->capture_default_str();
     app.add_option("--size", size, "input size")->capture_default_str();
     app.add_option("--iterations", iterations, "timed iterations")->capture_default_str();
@@ -100,6 +148,10 @@ int main(int argc, char** argv) {
     app.add_option("--work", work, "scratch folder")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     cargovision::setup_logging("warn");
+    if (task == "ocr-data") {
+      std::cout << ocr_loader_rates(work, iterations).dump() << std::endl;
+      return 0;
+    }
     nlohmann::json result{{"arch", arch}, {"size", size}, {"threads", cargovision::configure_threads(threads)}};
     torch::manual_seed(0);
     auto backbone = cargovision::models::make_backbone(arch, 1000);

@@ -65,8 +65,8 @@ struct HierarchicalDataset {
   std::string log;  // the original's "dataset_root: ... sub-directory: ... num samples: ..." lines
 };
 
-// Walks `root`; every leaf folder holding an LMDB whose path (root + "/" + relative) contains one of
-// the selections (substring; "/" matches all) is loaded, in sorted path order. Throws Error when the
+// Walks `root`; every leaf folder holding an LMDB whose path below the root ("/" + relative) contains
+// one of the selections (substring; "/" matches all) is loaded, in sorted path order. Throws Error when the
 // root is missing, nothing matches, or everything was filtered out (saying how many and why).
 HierarchicalDataset hierarchical_dataset(const std::string& root, const OcrDataOptions& options,
                                          const std::vector<std::string>& select_data = {"/"});
