@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config ccache
           libtorch-dev libopenblas0-openmp
-          libopencv-dev liblmdb-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev)
+          libopencv-dev liblmdb-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev
+          fonts-dejavu-core fonts-liberation)
 if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-torchvision python3-pil python3-lmdb)
 fi

@@ -17,23 +17,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, train_dir, output_
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TestOptions, checkpoint, test_dir, output, threshold, batch_size,
                                                 workers, threads, device, log_level)
 
-namespace {
 
-template <typename Options>
-Options load_options(const std::string& path) {
-  const nlohmann::json given = read_json_file(path);
-  check_known_keys(given, nlohmann::json(Options{}), path);
-  try {
-    return given.get<Options>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": invalid option value (" + std::string(e.what()) + ")");
-  }
-}
-
-}  // namespace
-
-TrainOptions load_train_options(const std::string& path) { return load_options<TrainOptions>(path); }
-TestOptions load_test_options(const std::string& path) { return load_options<TestOptions>(path); }
+TrainOptions load_train_options(const std::string& path) { return load_options_file<TrainOptions>(path); }
+TestOptions load_test_options(const std::string& path) { return load_options_file<TestOptions>(path); }
 
 void validate(const TrainOptions& o) {
   if (o.train_dir.empty()) throw Error("no training folder given (--train-dir or \"train_dir\" in the config)");

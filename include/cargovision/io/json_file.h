@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "cargovision/core/error.h"
+
 namespace cargovision {
 
 // Parses a JSON file; errors name the file and the parse position.
@@ -15,5 +17,18 @@ void write_json_file(const std::string& path, const nlohmann::json& value);
 // Fails with "<origin>: unknown option 'x' (known: ...)" when `given` holds a key `reference` lacks,
 // recursing into nested objects: a typo in a config must not be silently ignored.
 void check_known_keys(const nlohmann::json& given, const nlohmann::json& reference, const std::string& origin);
+
+// An options struct from a JSON file: unknown keys and ill-typed values are errors naming the file;
+// absent keys keep the struct's defaults.
+template <typename Options>
+Options load_options_file(const std::string& path) {
+  const nlohmann::json given = read_json_file(path);
+  check_known_keys(given, nlohmann::json(Options{}), path);
+  try {
+    return given.get<Options>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": invalid option value (" + std::string(e.what()) + ")");
+  }
+}
 
 }  // namespace cargovision

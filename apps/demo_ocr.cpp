@@ -1,0 +1,33 @@
+// demo_ocr: reads a folder (or LMDB) of code crops with a trained recognizer, as the original demo.py.
+#include <spdlog/spdlog.h>
+
+#include "cargovision/core/app.h"
+#include "cargovision/core/logging.h"
+#include "cargovision/ocr/cli.h"
+#include "cargovision/ocr/demo.h"
+
+int main(int argc, char** argv) {
+  return cargovision::run_guarded([&] {
+    cargovision::OcrDemoOptions options;
+    std::string config = cargovision::find_config_argument(argc, argv);
+    if (!config.empty()) options = cargovision::load_ocr_demo_options(config);
+
+    CLI::App app{"Recognize every crop of --image_folder (or --lmdb) with a recognizer checkpoint; prints and writes "
+                 "demo_result.csv (image_path,predicted_label,confidence[,GT,correct,char_accuracy]) and "
+                 "log_demo_result.txt. The architecture options must match the checkpoint's."};
+    app.get_formatter()->column_width(36);
+    cargovision::add_ocr_demo_options(app, options, config);
+    CLI11_PARSE(app, argc, argv);
+    cargovision::finalize(options);
+    cargovision::setup_logging(options.log_level, "");
+
+    const auto summary = cargovision::demo_ocr(options);
+    if (summary.with_ground_truth > 0) {
+      spdlog::info("word accuracy {:.4f} ({}/{})", static_cast<double>(summary.correct) / summary.with_ground_truth,
+                   summary.correct, summary.with_ground_truth);
+    }
+    spdlog::info("{} image(s), {:.2f} ms/image (model){} -> {}", summary.images, summary.ms_per_image,
+                 summary.unreadable > 0 ? fmt::format(", {} unreadable skipped", summary.unreadable) : "", summary.csv_path);
+    return 0;
+  });
+}

@@ -1,0 +1,44 @@
+// synth_ocr: generates wagon/container code crops in the seed's layout for create_lmdb and train_ocr.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+
+#include "cargovision/core/app.h"
+#include "cargovision/core/logging.h"
+#include "cargovision/synth/code_crop.h"
+
+int main(int argc, char** argv) {
+  return cargovision::run_guarded([&] {
+    cargovision::CodeDatasetOptions options;
+    auto& crop = options.crop;
+    std::string log_level = "info";
+    CLI::App app{"Generate code crops (983S11B41, 8093T42B, C1051BAA, FB875209, 3801, ISO 6346 container numbers) in "
+                 "OUT/{training,validation}/{01,02,03}/ with a gt.txt per folder (create_lmdb's format). 01 = wagon codes, "
+                 "02 = container codes, 03 = 4-digit numbers."};
+    app.get_formatter()->column_width(40);
+    app.add_option("--output,-o", options.output_dir, "Output root")->capture_default_str();
+    app.add_option("--training", options.training_per_folder, "Training crops per folder")->capture_default_str();
+    app.add_option("--validation", options.validation_per_folder, "Validation crops per folder")->capture_default_str();
+    app.add_option("--seed", options.seed, "Random seed; the same seed gives the same files")->capture_default_str();
+    app.add_option("--height", crop.height, "Crop height in pixels (width follows the text)")->capture_default_str();
+    app.add_option("--font", crop.fonts, "TrueType font file(s); default: the Debian fonts installed");
+    app.add_option("--rotation", crop.rotation_degrees, "Maximum rotation in degrees")->capture_default_str();
+    app.add_option("--perspective", crop.perspective, "Maximum corner jitter (fraction of the height)")->capture_default_str();
+    app.add_option("--blur-probability", crop.blur_probability, "Share of blurred crops")->capture_default_str();
+    app.add_option("--stain-probability", crop.stain_probability, "Share with rust/dirt stains")->capture_default_str();
+    app.add_option("--low-contrast-probability", crop.low_contrast_probability, "Share with faded paint")->capture_default_str();
+    app.add_option("--loose-crop-probability", crop.loose_crop_probability, "Share with wide margins")->capture_default_str();
+    app.add_option("--jpeg-quality-min", crop.jpeg_quality_min, "Lowest JPEG quality")->capture_default_str();
+    app.add_option("--jpeg-quality-max", crop.jpeg_quality_max, "Highest JPEG quality")->capture_default_str();
+    app.add_option("--log-level", log_level, "trace|debug|info|warn|error")->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+
+    cargovision::setup_logging(log_level, "");
+    if (crop.fonts.empty() && cargovision::find_system_fonts().empty()) {
+      spdlog::warn("no TrueType fonts found (install fonts-dejavu-core); using OpenCV's Hershey font");
+    }
+    cargovision::generate_code_dataset(options);
+    spdlog::info("wrote {}", options.output_dir);
+    return 0;
+  });
+}

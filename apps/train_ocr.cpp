@@ -1,0 +1,33 @@
+// train_ocr: trains or fine-tunes the scene-text recognizer, as the original train.py.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "cargovision/core/app.h"
+#include "cargovision/core/logging.h"
+#include "cargovision/ocr/cli.h"
+#include "cargovision/ocr/trainer.h"
+
+int main(int argc, char** argv) {
+  return cargovision::run_guarded([&] {
+    cargovision::OcrTrainOptions options;
+    std::string config = cargovision::find_config_argument(argc, argv);
+    if (!config.empty()) options = cargovision::load_ocr_train_options(config);
+
+    CLI::App app{"Train the wagon/container code recognizer (Baek et al. 2019: Transformation-FeatureExtraction-"
+                 "SequenceModeling-Prediction) on LMDB datasets with ratio-mixed batches. Writes "
+                 "<saved_models_dir>/<exp_name>/{opt.txt,log_dataset.txt,log_train.txt,best_accuracy.pth,best_norm_ED.pth}."};
+    app.get_formatter()->column_width(36);
+    cargovision::add_ocr_train_options(app, options, config);
+    CLI11_PARSE(app, argc, argv);
+    cargovision::finalize(options);
+
+    const auto run_dir = std::filesystem::path(options.saved_models_dir) / options.exp_name;
+    std::filesystem::create_directories(run_dir);
+    cargovision::setup_logging(options.log_level, (run_dir / "train.log").string());
+    const auto summary = cargovision::train_ocr(options);
+    spdlog::info("finished at iteration {}{}: best accuracy {:.3f}, best norm_ED {:.4f} -> {}", summary.iterations_done,
+                 summary.interrupted ? " (interrupted)" : "", summary.best_accuracy, summary.best_norm_ED, summary.run_dir);
+    return summary.interrupted ? 130 : 0;
+  });
+}

@@ -1,0 +1,26 @@
+#pragma once
+// demo_ocr: reads every crop of a folder (sorted naturally, as the original's natsorted) or an LMDB,
+// predicts in batches and writes demo_result.csv and the original's log_demo_result.txt.
+
+#include <string>
+
+#include "cargovision/ocr/options.h"
+
+namespace cargovision {
+
+struct OcrDemoSummary {
+  std::size_t images = 0;
+  std::size_t unreadable = 0;
+  std::size_t with_ground_truth = 0;
+  std::size_t correct = 0;
+  double ms_per_image = 0.0;    // model time, first (warm-up) batch excluded when there are several
+  std::string csv_path;
+};
+
+// Options must have been finalize()d.
+OcrDemoSummary demo_ocr(const OcrDemoOptions& options);
+
+// "img2.png" < "img10.png": digit runs compare by value.
+bool natural_less(const std::string& a, const std::string& b);
+
+}  // namespace cargovision

@@ -1,0 +1,41 @@
+#pragma once
+// Inference and validation of the recognizer, shared by train_ocr and demo_ocr.
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "cargovision/ocr/batch_loader.h"
+#include "cargovision/ocr/converter.h"
+#include "cargovision/ocr/model.h"
+
+namespace cargovision::ocr {
+
+struct Recognition {
+  torch::Tensor logits;                  // [B, T, num_class]
+  std::vector<std::string> predictions;  // cut at [s] for Attn
+  std::vector<double> confidence;
+};
+
+// Greedy decoding of a batch already on the model's device (model in eval mode, no grad).
+Recognition recognize(OcrModel& model, const LabelConverter& converter, const torch::Tensor& images);
+
+// The training loss: CTC on log-softmax (zero_infinity) or cross-entropy ignoring [GO] padding.
+// For Attn, `logits` are the steps predicted after [GO] and compared with the text shifted left.
+torch::Tensor recognition_loss(const OcrModel& model, const torch::Tensor& logits, const EncodedText& target);
+
+struct ValidationResult {
+  double loss = 0.0;
+  double accuracy = 0.0;   // percent
+  double norm_ED = 0.0;
+  std::size_t samples = 0;
+  double inference_seconds = 0.0;
+  std::vector<std::string> ground_truths, predictions;
+  std::vector<double> confidence;
+};
+
+ValidationResult validate(OcrModel& model, const LabelConverter& converter, SequentialOcrLoader& loader,
+                          const c10::Device& device, bool compare_alphanumeric_lower);
+
+}  // namespace cargovision::ocr

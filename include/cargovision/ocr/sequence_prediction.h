@@ -1,0 +1,46 @@
+#pragma once
+// Stages 3 and 4 of the recognizer: the BiLSTM sequence model and the attention decoder (the CTC
+// prediction is a plain Linear). Names follow the original modules.
+
+#include <torch/torch.h>
+
+namespace cargovision::ocr {
+
+class BidirectionalLstmImpl : public torch::nn::Module {
+ public:
+  BidirectionalLstmImpl(int64_t input_size, int64_t hidden_size, int64_t output_size);
+  torch::Tensor forward(torch::Tensor input);  // [B, T, in] -> [B, T, out]
+  torch::nn::LSTM rnn{nullptr};
+  torch::nn::Linear linear{nullptr};
+};
+TORCH_MODULE(BidirectionalLstm);
+
+class AttentionCellImpl : public torch::nn::Module {
+ public:
+  AttentionCellImpl(int64_t input_size, int64_t hidden_size, int64_t num_embeddings);
+  // One decoding step. `projected_features` = i2h(features), computed once per sequence.
+  std::tuple<torch::Tensor, torch::Tensor> forward(const std::tuple<torch::Tensor, torch::Tensor>& previous,
+                                                   const torch::Tensor& features,
+                                                   const torch::Tensor& projected_features,
+                                                   const torch::Tensor& char_onehots);
+  torch::nn::Linear i2h{nullptr}, h2h{nullptr}, score{nullptr};
+  torch::nn::LSTMCell rnn{nullptr};
+};
+TORCH_MODULE(AttentionCell);
+
+class AttentionImpl : public torch::nn::Module {
+ public:
+  AttentionImpl(int64_t input_size, int64_t hidden_size, int64_t num_classes);
+  // Training: teacher forcing with `text` [B, steps] ([GO] + label); inference: greedy from [GO].
+  // Returns logits [B, steps, num_classes] with steps = batch_max_length + 1.
+  torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& text, bool is_train,
+                        int64_t batch_max_length);
+  AttentionCell attention_cell{nullptr};
+  torch::nn::Linear generator{nullptr};
+
+ private:
+  int64_t hidden_size_, num_classes_;
+};
+TORCH_MODULE(Attention);
+
+}  // namespace cargovision::ocr

@@ -1,0 +1,23 @@
+#pragma once
+// train_ocr: the original train.py loop: ratio-mixed batches, Adadelta/Adam with gradient clipping,
+// validation every valInterval iterations with the original's log_train.txt, best_accuracy.pth and
+// best_norm_ED.pth (atomic writes), resuming and fine-tuning from --saved_model.
+
+#include <string>
+
+#include "cargovision/ocr/options.h"
+
+namespace cargovision {
+
+struct OcrTrainSummary {
+  std::string run_dir;
+  int iterations_done = 0;     // final iteration count (resumed runs include the earlier ones)
+  double best_accuracy = -1.0;
+  double best_norm_ED = -1.0;
+  bool interrupted = false;
+};
+
+// Options must have been finalize()d.
+OcrTrainSummary train_ocr(const OcrTrainOptions& options);
+
+}  // namespace cargovision

@@ -1,0 +1,210 @@
+#include "cargovision/ocr/demo.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "cargovision/core/atomic_file.h"
+#include "cargovision/core/device.h"
+#include "cargovision/core/error.h"
+#include "cargovision/core/progress.h"
+#include "cargovision/core/thread_pool.h"
+#include "cargovision/data/pillow.h"
+#include "cargovision/io/csv.h"
+#include "cargovision/io/image_reader.h"
+#include "cargovision/ocr/align_collate.h"
+#include "cargovision/ocr/checkpoint.h"
+#include "cargovision/ocr/create_lmdb.h"
+#include "cargovision/ocr/lmdb_dataset.h"
+#include "cargovision/ocr/metrics.h"
+#include "cargovision/ocr/recognize.h"
+#include "cargovision/ocr/text.h"
+
+namespace cargovision {
+namespace fs = std::filesystem;
+namespace {
+
+struct DemoItem {
+  std::string name;  // path as shown (relative to the folder) or "lmdb:<index>"
+  std::string ground_truth;
+  bool has_ground_truth = false;
+};
+
+std::vector<DemoItem> list_folder(const std::string& folder) {
+  require(fs::is_directory(folder), "{}: image folder does not exist", folder);
+  std::vector<DemoItem> items;
+  for (const auto& entry : fs::recursive_directory_iterator(folder)) {
+    if (entry.is_regular_file() && has_image_extension(entry.path().filename().string())) {
+      items.push_back({fs::relative(entry.path(), folder).generic_string(), "", false});
+    }
+  }
+  std::sort(items.begin(), items.end(), [](const DemoItem& a, const DemoItem& b) { return natural_less(a.name, b.name); });
+  require(!items.empty(), "{}: no images (png/jpg/jpeg/bmp/ppm/tif/tiff) in the folder", folder);
+  return items;
+}
+
+void attach_ground_truth(std::vector<DemoItem>& items, const OcrDemoOptions& options) {
+  std::map<std::string, const GtEntry*> by_path;
+  const auto entries = read_gt_file(options.gt);
+  for (const auto& entry : entries) {
+    const auto length = decode_utf8(entry.label, options.gt).size();
+    require(static_cast<int>(length) <= options.batch_max_length,
+            "{}:{}: label '{}' has {} characters, more than --batch_max_length {}", options.gt, entry.line, entry.label,
+            length, options.batch_max_length);
+    by_path[fs::path(entry.image_path).lexically_normal().generic_string()] = &entry;
+  }
+  for (auto& item : items) {
+    auto found = by_path.find(item.name);
+    if (found == by_path.end()) found = by_path.find(fs::path(item.name).filename().string());
+    if (found == by_path.end()) continue;
+    item.ground_truth = found->second->label;
+    item.has_ground_truth = true;
+  }
+}
+
+}  // namespace
+
+bool natural_less(const std::string& a, const std::string& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+      std::size_t i_end = i, j_end = j;
+      while (i_end < a.size() && std::isdigit(static_cast<unsigned char>(a[i_end]))) ++i_end;
+      while (j_end < b.size() && std::isdigit(static_cast<unsigned char>(b[j_end]))) ++j_end;
+      std::string x = a.substr(i, i_end - i), y = b.substr(j, j_end - j);
+      x.erase(0, std::min(x.find_first_not_of('0'), x.size()));
+      y.erase(0, std::min(y.find_first_not_of('0'), y.size()));
+      if (x.size() != y.size()) return x.size() < y.size();
+      if (x != y) return x < y;
+      i = i_end;
+      j = j_end;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i;
+      ++j;
+    }
+  }
+  return a.size() - i < b.size() - j;
+}
+
+OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
+  const c10::Device device = parse_device(options.device);
+  configure_threads(options.threads);
+  const auto converter = ocr::make_converter(options.Prediction, options.character);
+  ocr::OcrModel model(model_options(options, converter->num_class()));
+  ocr::load_ocr_checkpoint(*model, options.saved_model, /*fine_tune=*/false);
+  model->to(device);
+  model->eval();
+
+  const OcrDataOptions data = data_options(options);
+  std::vector<DemoItem> items;
+  std::shared_ptr<ConcatDataset> lmdb;
+  if (!options.lmdb.empty()) {
+    lmdb = std::make_shared<ConcatDataset>(hierarchical_dataset(options.lmdb, data).dataset);
+    for (std::size_t i = 0; i < lmdb->size(); ++i) items.push_back({fmt::format("lmdb:{}", i + 1), "", true});
+  } else {
+    items = list_folder(options.image_folder);
+    if (!options.gt.empty()) attach_ground_truth(items, options);
+  }
+
+  const AlignCollateOptions collate{options.imgH, options.imgW, options.PAD};
+  const int channels = options.rgb ? 3 : 1;
+  ThreadPool pool(static_cast<std::size_t>(std::max(0, options.workers)));
+  OcrDemoSummary summary;
+  std::vector<std::vector<std::string>> rows;
+  const bool with_gt = std::any_of(items.begin(), items.end(), [](const DemoItem& i) { return i.has_ground_truth; });
+  const std::string dashes(80, '-');
+  std::string log = fmt::format("{}\n{:25s}\t{:25s}\tconfidence score\n{}\n", dashes, "image_path", "predicted_labels", dashes);
+  double model_seconds = 0.0, char_accuracy_sum = 0.0;
+  std::size_t timed_images = 0, batches = 0;
+  ProgressLine progress("demo_ocr", static_cast<std::int64_t>(items.size()), "img");
+  torch::NoGradGuard no_grad;
+  for (std::size_t start = 0; start < items.size(); start += static_cast<std::size_t>(options.batch_size)) {
+    const std::size_t end = std::min(items.size(), start + static_cast<std::size_t>(options.batch_size));
+    std::vector<cv::Mat> crops(end - start);
+    std::vector<char> readable(end - start, 1);
+    pool.parallel_for(end - start, [&](std::size_t k) {
+      DemoItem& item = items[start + k];
+      if (lmdb) {
+        OcrSample sample = lmdb->get(start + k);
+        crops[k] = sample.image;
+        item.ground_truth = sample.label;
+        return;
+      }
+      try {
+        const cv::Mat rgb = read_rgb_image((fs::path(options.image_folder) / item.name).string());
+        crops[k] = options.rgb ? rgb : rgb_to_grey_pillow(rgb);
+      } catch (const ImageReadError& e) {
+        spdlog::warn("{}; skipped", e.what());
+        readable[k] = 0;
+      }
+    });
+    std::vector<std::size_t> kept;
+    for (std::size_t k = 0; k < crops.size(); ++k) {
+      if (readable[k]) kept.push_back(k);
+      else ++summary.unreadable;
+    }
+    progress.advance(static_cast<std::int64_t>(end - start));
+    if (kept.empty()) continue;
+    auto images = torch::empty({static_cast<long>(kept.size()), channels, options.imgH, options.imgW});
+    pool.parallel_for(kept.size(), [&](std::size_t k) { align_into(crops[kept[k]], collate, images[static_cast<long>(k)]); });
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto recognition = ocr::recognize(model, *converter, images.to(device));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (batches++ > 0 || end == items.size()) {  // the first batch warms up, unless it is the only one
+      model_seconds += seconds;
+      timed_images += kept.size();
+    }
+    for (std::size_t k = 0; k < kept.size(); ++k) {
+      const DemoItem& item = items[start + kept[k]];
+      const std::string& pred = recognition.predictions[k];
+      const double confidence = recognition.confidence[k];
+      log += fmt::format("{:25s}\t{:25s}\t{:0.4f}\n", item.name, pred, confidence);
+      std::vector<std::string> row{item.name, pred, fmt::format("{:.4f}", confidence)};
+      if (with_gt) {
+        row.push_back(item.ground_truth);
+        if (item.has_ground_truth) {
+          const bool correct = pred == item.ground_truth;
+          const double char_accuracy = item.ground_truth.empty() && pred.empty()
+                                           ? 1.0
+                                           : ocr::normalized_edit_similarity(pred, item.ground_truth);
+          summary.correct += correct ? 1 : 0;
+          ++summary.with_ground_truth;
+          char_accuracy_sum += char_accuracy;
+          row.push_back(correct ? "True" : "False");
+          row.push_back(fmt::format("{:.4f}", char_accuracy));
+        } else {
+          row.insert(row.end(), {"", ""});
+        }
+      }
+      rows.push_back(std::move(row));
+      ++summary.images;
+    }
+  }
+  progress.finish();
+  summary.ms_per_image = timed_images > 0 ? 1000.0 * model_seconds / static_cast<double>(timed_images) : 0.0;
+
+  fs::create_directories(options.output_dir);
+  std::string csv = csv_line(with_gt ? std::vector<std::string>{"image_path", "predicted_label", "confidence", "GT", "correct", "char_accuracy"}
+                                     : std::vector<std::string>{"image_path", "predicted_label", "confidence"}) ;
+  for (const auto& row : rows) csv += csv_line(row);
+  if (with_gt && summary.with_ground_truth > 0) {
+    csv += csv_line({"Word Accuracy", fmt::format("{:.4f}", static_cast<double>(summary.correct) / summary.with_ground_truth),
+                     "", "", "", fmt::format("{:.4f}", char_accuracy_sum / summary.with_ground_truth)});
+  }
+  csv += csv_line(with_gt ? std::vector<std::string>{"ms per image", fmt::format("{:.2f}", summary.ms_per_image), "", "", "", ""}
+                          : std::vector<std::string>{"ms per image", fmt::format("{:.2f}", summary.ms_per_image), ""});
+  summary.csv_path = (fs::path(options.output_dir) / "demo_result.csv").string();
+  write_file_atomically(summary.csv_path, csv);
+  std::ofstream(fs::path(options.output_dir) / "log_demo_result.txt", std::ios::app) << log;
+  std::fputs(log.c_str(), stdout);
+  return summary;
+}
+
+}  // namespace cargovision

@@ -1,0 +1,74 @@
+#include "cargovision/ocr/sequence_prediction.h"
+
+namespace cargovision::ocr {
+namespace nn = torch::nn;
+
+BidirectionalLstmImpl::BidirectionalLstmImpl(int64_t input_size, int64_t hidden_size, int64_t output_size) {
+  rnn = register_module("rnn", nn::LSTM(nn::LSTMOptions(input_size, hidden_size).bidirectional(true).batch_first(true)));
+  linear = register_module("linear", nn::Linear(hidden_size * 2, output_size));
+}
+
+torch::Tensor BidirectionalLstmImpl::forward(torch::Tensor input) {
+  rnn->flatten_parameters();
+  return linear->forward(std::get<0>(rnn->forward(input)));
+}
+
+AttentionCellImpl::AttentionCellImpl(int64_t input_size, int64_t hidden_size, int64_t num_embeddings) {
+  i2h = register_module("i2h", nn::Linear(nn::LinearOptions(input_size, hidden_size).bias(false)));
+  h2h = register_module("h2h", nn::Linear(hidden_size, hidden_size));
+  score = register_module("score", nn::Linear(nn::LinearOptions(hidden_size, 1).bias(false)));
+  rnn = register_module("rnn", nn::LSTMCell(input_size + num_embeddings, hidden_size));
+}
+
+std::tuple<torch::Tensor, torch::Tensor> AttentionCellImpl::forward(
+    const std::tuple<torch::Tensor, torch::Tensor>& previous, const torch::Tensor& features,
+    const torch::Tensor& projected_features, const torch::Tensor& char_onehots) {
+  const auto hidden_projection = h2h->forward(std::get<0>(previous)).unsqueeze(1);
+  const auto energy = score->forward(torch::tanh(projected_features + hidden_projection));  // [B, T, 1]
+  const auto alpha = torch::softmax(energy, 1);
+  const auto context = torch::bmm(alpha.permute({0, 2, 1}), features).squeeze(1);           // [B, in]
+  return rnn->forward(torch::cat({context, char_onehots}, 1), previous);
+}
+
+AttentionImpl::AttentionImpl(int64_t input_size, int64_t hidden_size, int64_t num_classes)
+    : hidden_size_(hidden_size), num_classes_(num_classes) {
+  attention_cell = register_module("attention_cell", AttentionCell(input_size, hidden_size, num_classes));
+  generator = register_module("generator", nn::Linear(hidden_size, num_classes));
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& features, const torch::Tensor& text, bool is_train,
+                                     int64_t batch_max_length) {
+  const int64_t batch = features.size(0);
+  const int64_t steps = batch_max_length + 1;  // + [s]
+  const auto options = features.options();
+  std::tuple<torch::Tensor, torch::Tensor> state{torch::zeros({batch, hidden_size_}, options),
+                                                 torch::zeros({batch, hidden_size_}, options)};
+  // i2h(H) does not depend on the step; the original recomputes it every step with the same result.
+  const auto projected = attention_cell->i2h->forward(features);
+  const auto onehot = [&](const torch::Tensor& indices) {
+    return torch::one_hot(indices.to(torch::kLong), num_classes_).to(options.dtype());
+  };
+  if (is_train) {
+    TORCH_CHECK(text.dim() == 2 && text.size(1) >= steps, "attention training needs text [B, ", steps, "], got ",
+                text.sizes());
+    std::vector<torch::Tensor> hiddens;
+    hiddens.reserve(steps);
+    for (int64_t i = 0; i < steps; ++i) {
+      state = attention_cell->forward(state, features, projected, onehot(text.select(1, i)));
+      hiddens.push_back(std::get<0>(state));
+    }
+    return generator->forward(torch::stack(hiddens, 1));
+  }
+  auto previous = torch::zeros({batch}, options.dtype(torch::kLong));  // [GO]
+  std::vector<torch::Tensor> logits;
+  logits.reserve(steps);
+  for (int64_t i = 0; i < steps; ++i) {
+    state = attention_cell->forward(state, features, projected, onehot(previous));
+    auto step_logits = generator->forward(std::get<0>(state));
+    previous = step_logits.argmax(1);
+    logits.push_back(std::move(step_logits));
+  }
+  return torch::stack(logits, 1);
+}
+
+}  // namespace cargovision::ocr

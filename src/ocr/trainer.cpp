@@ -1,0 +1,187 @@
+#include "cargovision/ocr/trainer.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "cargovision/core/atomic_file.h"
+#include "cargovision/core/device.h"
+#include "cargovision/core/error.h"
+#include "cargovision/core/interrupt.h"
+#include "cargovision/core/progress.h"
+#include "cargovision/io/json_file.h"
+#include "cargovision/ocr/batch_loader.h"
+#include "cargovision/ocr/checkpoint.h"
+#include "cargovision/ocr/converter.h"
+#include "cargovision/ocr/model.h"
+#include "cargovision/ocr/recognize.h"
+#include "cargovision/train/adadelta.h"
+
+namespace cargovision {
+namespace fs = std::filesystem;
+namespace {
+
+void append_text(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::app);
+  require(static_cast<bool>(out), "{}: cannot write", file.string());
+  out << text;
+}
+
+// Adadelta (the original's default) or Adam over the trainable parameters.
+class OcrOptimizer {
+ public:
+  OcrOptimizer(const OcrTrainOptions& o, const std::vector<torch::Tensor>& params) {
+    if (o.adam) adam_ = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr).betas({o.beta1, 0.999}));
+    else adadelta_ = std::make_unique<Adadelta>(params, o.lr, o.rho, o.eps);
+  }
+  void step() {
+    if (adam_) adam_->step();
+    else adadelta_->step();
+  }
+
+ private:
+  std::unique_ptr<torch::optim::Adam> adam_;
+  std::unique_ptr<Adadelta> adadelta_;
+};
+
+// The original's block after each validation: losses, current and best metrics, five predictions.
+std::string validation_log(int iteration, const OcrTrainOptions& o, double train_loss, const ocr::ValidationResult& v,
+                           double elapsed, double best_accuracy, double best_norm_ed) {
+  std::string text = fmt::format("[{}/{}] Train loss: {:0.5f}, Valid loss: {:0.5f}, Elapsed_time: {:0.5f}\n", iteration,
+                                 o.num_iter, train_loss, v.loss, elapsed);
+  text += fmt::format("{:17s}: {:0.3f}, {:17s}: {:0.2f}\n", "Current_accuracy", v.accuracy, "Current_norm_ED", v.norm_ED);
+  text += fmt::format("{:17s}: {:0.3f}, {:17s}: {:0.2f}\n", "Best_accuracy", best_accuracy, "Best_norm_ED", best_norm_ed);
+  const std::string dashes(80, '-');
+  text += fmt::format("{}\n{:25s} | {:25s} | Confidence Score & T/F\n{}\n", dashes, "Ground Truth", "Prediction", dashes);
+  for (std::size_t i = 0; i < std::min<std::size_t>(5, v.samples); ++i) {
+    text += fmt::format("{:25s} | {:25s} | {:0.4f}\t{}\n", v.ground_truths[i], v.predictions[i], v.confidence[i],
+                        v.predictions[i] == v.ground_truths[i] ? "True" : "False");
+  }
+  return text + dashes + "\n";
+}
+
+}  // namespace
+
+OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
+  const c10::Device device = parse_device(options.device);
+  configure_threads(options.threads);
+  torch::manual_seed(options.manualSeed);
+  const fs::path run_dir = fs::path(options.saved_models_dir) / options.exp_name;
+  fs::create_directories(run_dir);
+  OcrTrainSummary summary;
+  summary.run_dir = run_dir.string();
+
+  const OcrDataOptions data = data_options(options);
+  BatchBalancedLoader train_loader(data, options.manualSeed);
+  auto valid_hierarchy = hierarchical_dataset(options.valid_data, data);
+  append_text(run_dir / "log_dataset.txt", train_loader.log() + valid_hierarchy.log + std::string(80, '-') + "\n");
+  auto valid = std::make_shared<ConcatDataset>(std::move(valid_hierarchy.dataset));
+  const int batch_size = train_loader.total_batch_size();  // the original replaces opt.batch_size by it
+
+  const auto converter = ocr::make_converter(options.Prediction, options.character);
+  ocr::OcrModel model(model_options(options, converter->num_class()));
+  ocr::initialize_like_original(*model);
+  spdlog::info("model {}: {} trainable parameters, num_class {}", ocr::stage_name(model->options()),
+               ocr::count_trainable_parameters(*model), converter->num_class());
+  int start_iteration = 0;
+  if (!options.saved_model.empty()) {
+    const auto report = ocr::load_ocr_checkpoint(*model, options.saved_model, options.FT);
+    spdlog::info("loaded {} ({} tensors){}", options.saved_model, report.loaded.size(),
+                 options.FT ? " for fine-tuning" : "");
+    if (options.FT && !report.summary().empty()) spdlog::warn("fine-tuning from {}: {}", options.saved_model, report.summary());
+    if (!options.FT) start_iteration = ocr::checkpoint_iteration(options.saved_model);
+    require(start_iteration < options.num_iter, "{}: saved at iteration {}, which already reaches --num_iter {}",
+            options.saved_model, start_iteration, options.num_iter);
+  }
+  model->to(device);
+  model->train();
+
+  std::vector<torch::Tensor> trainable;
+  for (const auto& p : model->parameters()) {
+    if (p.requires_grad()) trainable.push_back(p);
+  }
+  OcrOptimizer optimizer(options, trainable);
+  nlohmann::json options_json = options;
+  options_json["num_class"] = converter->num_class();
+  write_json_file((run_dir / "options.json").string(), options_json);
+  append_text(run_dir / "opt.txt", options_text(options, converter->num_class()));
+
+  const bool alphanumeric = options.sensitive && options.data_filtering_off;
+  const auto save = [&](const std::string& name, int iteration, const ocr::ValidationResult& result) {
+    nlohmann::json sidecar{{"iteration", iteration}, {"accuracy", result.accuracy}, {"norm_ED", result.norm_ED},
+                           {"options", options_json}};
+    ocr::save_ocr_checkpoint(*model, (run_dir / name).string(), sidecar);
+  };
+
+  install_interrupt_handler();
+  ProgressLine progress("train_ocr", options.num_iter - start_iteration, "it");
+  double loss_sum = 0.0;
+  int loss_count = 0;
+  const auto start_time = std::chrono::steady_clock::now();
+  int iteration = start_iteration;
+  for (; iteration < options.num_iter; ++iteration) {
+    if (interrupt_requested()) {
+      summary.interrupted = true;
+      break;
+    }
+    OcrBatch batch = train_loader.next();
+    const auto images = batch.images.to(device);
+    const auto target = converter->encode(batch.labels, options.batch_max_length);
+    torch::Tensor logits = options.Prediction == "CTC"
+                               ? model->forward(images, target.text.to(device), true)
+                               : model->forward(images, target.text.slice(1, 0, -1).to(device), true);
+    torch::Tensor loss = ocr::recognition_loss(model, logits, target);
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value)) {
+      throw Error(fmt::format("{}: training loss became {} at iteration {}; stopped. The last good checkpoints are in "
+                              "{} (try a lower --lr or --grad_clip)",
+                              run_dir.string(), loss_value, iteration + 1, run_dir.string()));
+    }
+    model->zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(trainable, options.grad_clip);
+    optimizer.step();
+    loss_sum += loss_value;
+    ++loss_count;
+    progress.advance(1, fmt::format("loss {:.4f} batch {}", loss_value, batch_size));
+
+    if ((iteration + 1) % options.valInterval == 0 || iteration == start_iteration) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+      model->eval();
+      SequentialOcrLoader valid_loader(valid, data, batch_size);
+      const auto result = ocr::validate(model, *converter, valid_loader, device, alphanumeric);
+      model->train();
+      if (result.accuracy > summary.best_accuracy) {
+        summary.best_accuracy = result.accuracy;
+        save("best_accuracy.pth", iteration + 1, result);
+      }
+      if (result.norm_ED > summary.best_norm_ED) {
+        summary.best_norm_ED = result.norm_ED;
+        save("best_norm_ED.pth", iteration + 1, result);
+      }
+      save("latest.pth", iteration + 1, result);  // ours: what --saved_model resumes from
+      const std::string block = validation_log(iteration + 1, options, loss_count > 0 ? loss_sum / loss_count : 0.0,
+                                               result, elapsed, summary.best_accuracy, summary.best_norm_ED);
+      loss_sum = 0.0;
+      loss_count = 0;
+      append_text(run_dir / "log_train.txt", block);
+      spdlog::info("validation at {}:\n{}", iteration + 1, block);
+    }
+  }
+  progress.finish();
+  summary.iterations_done = iteration;
+  if (summary.interrupted) {
+    ocr::ValidationResult none;
+    save("latest.pth", iteration, none);
+    spdlog::warn("interrupted at iteration {}; saved {} (resume with --saved_model)", iteration,
+                 (run_dir / "latest.pth").string());
+  }
+  return summary;
+}
+
+}  // namespace cargovision

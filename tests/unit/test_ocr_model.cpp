@@ -1,0 +1,329 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cargovision/core/error.h"
+#include "cargovision/ocr/checkpoint.h"
+#include "cargovision/ocr/converter.h"
+#include "cargovision/ocr/metrics.h"
+#include "cargovision/ocr/model.h"
+#include "cargovision/ocr/recognize.h"
+#include "cargovision/ocr/text.h"
+#include "cargovision/ocr/transformation.h"
+#include "cargovision/train/adadelta.h"
+#include "test_config.h"
+#include "test_support.h"
+
+namespace cv_ = cargovision;
+namespace ocr = cargovision::ocr;
+namespace fs = std::filesystem;
+
+namespace {
+
+ocr::OcrModelOptions tiny(const std::string& t, const std::string& f, const std::string& s, const std::string& p) {
+  ocr::OcrModelOptions o;
+  o.Transformation = t;
+  o.FeatureExtraction = f;
+  o.SequenceModeling = s;
+  o.Prediction = p;
+  o.num_fiducial = 6;
+  o.imgH = 32;
+  o.imgW = 64;
+  o.output_channel = 32;
+  o.hidden_size = 16;
+  o.num_class = p == "CTC" ? 11 : 12;
+  o.batch_max_length = 5;
+  return o;
+}
+
+struct KeySpec {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+// Reads ../shared-style spec lists: "key<TAB>[a, b]<TAB>dtype", '#' comment lines.
+std::vector<KeySpec> read_key_spec(const fs::path& path, int64_t& parameter_count) {
+  std::ifstream file(path);
+  std::vector<KeySpec> keys;
+  std::string line;
+  while (std::getline(file, line)) {
+    if (line.rfind("# parameters (trainable) ", 0) == 0) parameter_count = std::stoll(line.substr(25));
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    KeySpec spec;
+    std::string shape;
+    std::getline(fields, spec.name, '\t');
+    std::getline(fields, shape, '\t');
+    for (char& c : shape) {
+      if (c == '[' || c == ']' || c == ',') c = ' ';
+    }
+    std::istringstream dims(shape);
+    int64_t d = 0;
+    while (dims >> d) spec.shape.push_back(d);
+    keys.push_back(spec);
+  }
+  return keys;
+}
+
+}  // namespace
+
+using StageNames = std::tuple<const char*, const char*, const char*, const char*>;
+
+std::string stage_combination_name(const ::testing::TestParamInfo<StageNames>& info) {
+  return std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param) + "_" + std::get<2>(info.param) + "_" +
+         std::get<3>(info.param);
+}
+
+std::string key_spec_name(const ::testing::TestParamInfo<const char*>& info) {
+  std::string name = info.param;
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
+class AllStageCombinations : public ::testing::TestWithParam<std::tuple<const char*, const char*, const char*, const char*>> {};
+
+TEST_P(AllStageCombinations, ForwardBackwardShapes) {
+  const auto [t, f, s, p] = GetParam();
+  torch::manual_seed(0);
+  ocr::OcrModel model(tiny(t, f, s, p));
+  const auto input = torch::randn({2, 1, 32, 64});
+  const auto text = torch::randint(0, model->options().num_class, {2, model->options().batch_max_length + 1});
+  const auto logits = model->forward(input, text, true);
+  const int64_t steps = std::string(p) == "CTC" ? model->sequence_length() : model->options().batch_max_length + 1;
+  ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, steps, model->options().num_class}));
+  logits.sum().backward();
+  for (const auto& parameter : model->parameters()) {
+    ASSERT_TRUE(parameter.grad().defined());
+  }
+  model->eval();
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(model->forward(input, text, false).sizes(), logits.sizes());
+}
+
+INSTANTIATE_TEST_SUITE_P(Ocr, AllStageCombinations,
+                         ::testing::Combine(::testing::Values("None", "TPS"), ::testing::Values("VGG", "RCNN", "ResNet"),
+                                            ::testing::Values("None", "BiLSTM"), ::testing::Values("CTC", "Attn")),
+                         stage_combination_name);
+
+TEST(OcrModel, SequenceLengthsOfTheFullSizeExtractors) {
+  auto options = tiny("None", "VGG", "None", "CTC");
+  options.imgW = 100;
+  options.output_channel = 64;
+  EXPECT_EQ(ocr::OcrModel(options)->sequence_length(), 24);
+  options.FeatureExtraction = "ResNet";
+  EXPECT_EQ(ocr::OcrModel(options)->sequence_length(), 26);
+  options.FeatureExtraction = "RCNN";
+  EXPECT_EQ(ocr::OcrModel(options)->sequence_length(), 26);
+}
+
+TEST(OcrModel, BadConfigurationsGiveClearErrors) {
+  auto options = tiny("TPS", "Inception", "BiLSTM", "Attn");
+  try {
+    ocr::OcrModel model(options);
+    FAIL();
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown FeatureExtraction 'Inception' (valid: VGG, RCNN, ResNet)"), std::string::npos);
+  }
+  options = tiny("None", "VGG", "None", "CTC");
+  options.imgH = 16;
+  try {
+    ocr::OcrModel model(options);
+    FAIL();
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("16x64 is too small for FeatureExtraction VGG"), std::string::npos);
+  }
+}
+
+class OriginalKeys : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(OriginalKeys, StateDictMatchesTheSpecKeyForKey) {
+  const std::string name = GetParam();
+  const fs::path spec = fs::path(cv_::kSourceDir) / "tests" / "data" / "ocr_keys" / (name + ".tsv");
+  int64_t expected_parameters = 0;
+  const auto keys = read_key_spec(spec, expected_parameters);
+  ASSERT_FALSE(keys.empty()) << spec;
+  ocr::OcrModelOptions options;
+  std::istringstream stages(name);
+  std::getline(stages, options.Transformation, '-');
+  std::getline(stages, options.FeatureExtraction, '-');
+  std::getline(stages, options.SequenceModeling, '-');
+  std::getline(stages, options.Prediction, '-');
+  const bool sensitive = name.find("case-sensitive") != std::string::npos;
+  options.num_class = (sensitive ? 94 : 36) + (options.Prediction == "CTC" ? 1 : 2);
+  ocr::OcrModel model(options);
+  const auto state = cv_::module_state_dict(*model);
+  ASSERT_EQ(state.size(), keys.size());
+  std::size_t i = 0;
+  for (const auto& item : state) {
+    EXPECT_EQ("module." + item.key(), keys[i].name) << "entry " << i;
+    EXPECT_EQ(item.value().sizes().vec(), keys[i].shape) << keys[i].name;
+    ++i;
+  }
+  EXPECT_EQ(ocr::count_trainable_parameters(*model), expected_parameters);
+}
+
+INSTANTIATE_TEST_SUITE_P(Ocr, OriginalKeys,
+                         ::testing::Values("TPS-ResNet-BiLSTM-Attn-case-sensitive", "TPS-ResNet-BiLSTM-CTC-case-insensitive",
+                                           "None-VGG-BiLSTM-CTC-case-insensitive", "None-RCNN-None-CTC-case-insensitive"),
+                         key_spec_name);
+
+TEST(OcrModel, TpsGridConstantsSolveTheSpline) {
+  ocr::GridGenerator grid(20, 32, 100);
+  EXPECT_EQ(grid->P_hat.sizes(), (std::vector<int64_t>{3200, 23}));
+  // P_hat's first columns: 1, then the pixel-centre grid (x fastest).
+  EXPECT_FLOAT_EQ(grid->P_hat[0][1].item<float>(), -0.99f);
+  EXPECT_FLOAT_EQ(grid->P_hat[1][1].item<float>(), -0.97f);
+  EXPECT_FLOAT_EQ(grid->P_hat[0][2].item<float>(), -31.0f / 32.0f);
+  // With the target fiducials as C', the generated grid reproduces P (the identity warp).
+  const auto x = torch::linspace(-1, 1, 10);
+  const auto c = torch::cat({torch::stack({x, -torch::ones(10)}, 1), torch::stack({x, torch::ones(10)}, 1)}).unsqueeze(0);
+  const auto warped = grid->forward(c).reshape({-1, 2});
+  EXPECT_LT((warped - grid->P_hat.slice(1, 1, 3)).abs().max().item<float>(), 1e-4f);
+  const auto bias = ocr::initial_fiducials(20);
+  EXPECT_FLOAT_EQ(bias[0][1].item<float>(), 0.0f);
+  EXPECT_FLOAT_EQ(bias[9][1].item<float>(), -1.0f);
+  EXPECT_FLOAT_EQ(bias[10][1].item<float>(), 1.0f);
+}
+
+TEST(Converters, CtcEncodeDecodeRules) {
+  ocr::CtcLabelConverter converter("0123456789abc");
+  EXPECT_EQ(converter.num_class(), 14);
+  const auto encoded = converter.encode({"3801", "ab"}, 6);
+  EXPECT_EQ(encoded.text.sizes(), (std::vector<int64_t>{2, 6}));
+  EXPECT_EQ(encoded.text[0][0].item<int64_t>(), 4);  // '3' at index 3 + 1 (blank = 0)
+  EXPECT_EQ(encoded.text[0][4].item<int64_t>(), 0);
+  EXPECT_EQ(encoded.length[1].item<int64_t>(), 2);
+  // Repeats collapse, blanks separate real doubles: "3 3 _ 3 8 _ 0 1 1" -> "33801".
+  const auto indices = torch::tensor({4, 4, 0, 4, 9, 0, 1, 2, 2}, torch::kLong).unsqueeze(0);
+  EXPECT_EQ(converter.decode(indices)[0], "33801");
+  EXPECT_THROW(converter.encode({"x"}, 5), cv_::Error);
+  EXPECT_THROW(converter.encode({"0123456"}, 5), cv_::Error);
+}
+
+TEST(Converters, AttnLayoutAndRoundTrip) {
+  ocr::AttnLabelConverter converter(cv_::kSensitiveCharacters);
+  EXPECT_EQ(converter.num_class(), 96);
+  const auto encoded = converter.encode({"983S11B41", "FB875209"}, 25);
+  ASSERT_EQ(encoded.text.sizes(), (std::vector<int64_t>{2, 27}));
+  EXPECT_EQ(encoded.text[0][0].item<int64_t>(), 0);   // [GO]
+  EXPECT_EQ(encoded.text[0][1].item<int64_t>(), 11);  // '9' = 9 + 2
+  EXPECT_EQ(encoded.text[0][10].item<int64_t>(), 1);  // [s]
+  EXPECT_EQ(encoded.length[0].item<int64_t>(), 10);
+  EXPECT_EQ(converter.decode(encoded.text.slice(1, 1)), (std::vector<std::string>{"983S11B41", "FB875209"}));
+  const auto probabilities = torch::full({1, 4}, 0.5);
+  const auto steps = torch::tensor({5, 6, 1, 7}, torch::kLong).unsqueeze(0);
+  EXPECT_DOUBLE_EQ(converter.confidence(probabilities, steps)[0], 0.25);  // up to [s]
+  EXPECT_DOUBLE_EQ(converter.confidence(probabilities, torch::tensor({1, 5}, torch::kLong).unsqueeze(0))[0], 0.0);
+  try {
+    ocr::AttnLabelConverter duplicate("0123a56a");
+    FAIL();
+  } catch (const cv_::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("holds 'a' twice"), std::string::npos);
+  }
+}
+
+TEST(Metrics, NormalizedEditDistanceByHand) {
+  EXPECT_EQ(ocr::edit_distance(U"kitten", U"sitting"), 3u);
+  EXPECT_DOUBLE_EQ(ocr::normalized_edit_similarity("3801", "3801"), 1.0);
+  EXPECT_DOUBLE_EQ(ocr::normalized_edit_similarity("380", "3801"), 0.75);       // 1 - 1/4
+  EXPECT_DOUBLE_EQ(ocr::normalized_edit_similarity("983S11B4X1", "983S11B41"), 0.9);  // 1 - 1/10
+  EXPECT_DOUBLE_EQ(ocr::normalized_edit_similarity("", "3801"), 0.0);
+  EXPECT_DOUBLE_EQ(ocr::normalized_edit_similarity("3801", ""), 0.0);
+  EXPECT_EQ(ocr::alphanumeric_lower("FB-875 209!"), "fb875209");
+}
+
+TEST(Adadelta, MatchesTheUpdateRuleByHand) {
+  auto p = torch::tensor({1.0, -2.0}, torch::requires_grad());
+  cv_::Adadelta optimizer({p}, 1.0, 0.95, 1e-8);
+  for (int step = 0; step < 2; ++step) {
+    p.mutable_grad() = torch::tensor({0.5, -1.0});
+    optimizer.step();
+  }
+  // Naive reference for one element, g = 0.5, two steps.
+  double square = 0, acc = 0, value = 1.0;
+  for (int step = 0; step < 2; ++step) {
+    square = 0.95 * square + 0.05 * 0.25;
+    const double delta = std::sqrt(acc + 1e-8) / std::sqrt(square + 1e-8) * 0.5;
+    acc = 0.95 * acc + 0.05 * delta * delta;
+    value -= delta;
+  }
+  EXPECT_NEAR(p[0].item<double>(), value, 1e-7);
+}
+
+TEST(OcrCheckpoint, SaveLoadGivesIdenticalOutputsAndReportsMismatches) {
+  cv_::testing::TempDir dir;
+  torch::manual_seed(3);
+  ocr::OcrModel model(tiny("TPS", "ResNet", "BiLSTM", "Attn"));
+  ocr::initialize_like_original(*model);
+  model->eval();
+  const auto input = torch::randn({2, 1, 32, 64});
+  const auto path = (dir.path() / "best_accuracy.pth").string();
+  ocr::save_ocr_checkpoint(*model, path, {{"iteration", 150}});
+  EXPECT_EQ(ocr::checkpoint_iteration(path), 150);
+  const auto stored = cv_::load_state_dict_file(path);
+  EXPECT_NE(stored.find("module.Prediction.generator.weight"), nullptr);  // DataParallel names
+
+  torch::manual_seed(99);
+  ocr::OcrModel restored(tiny("TPS", "ResNet", "BiLSTM", "Attn"));
+  ocr::load_ocr_checkpoint(*restored, path, false);
+  restored->eval();
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(model->forward(input, {}, false), restored->forward(input, {}, false)));
+
+  auto other = tiny("TPS", "ResNet", "BiLSTM", "Attn");
+  other.num_class = 20;
+  ocr::OcrModel different(other);
+  try {
+    ocr::load_ocr_checkpoint(*different, path, false);
+    FAIL();
+  } catch (const cv_::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("shape mismatch at module.Prediction.attention_cell.rnn.weight_ih: checkpoint [64, 28] vs model [64, 36]"),
+              std::string::npos)
+        << e.what();
+  }
+  const auto report = ocr::load_ocr_checkpoint(*different, path, true);  // --FT keeps what fits
+  EXPECT_EQ(report.mismatched.size(), 3u);  // rnn.weight_ih, generator.weight, generator.bias
+  EXPECT_GT(report.loaded.size(), 100u);
+}
+
+TEST(OcrTraining, TinyModelLearnsTwoCodes) {
+  torch::manual_seed(1);
+  auto options = tiny("None", "VGG", "BiLSTM", "CTC");
+  ocr::CtcLabelConverter converter("0123456789");
+  options.num_class = converter.num_class();
+  ocr::OcrModel model(options);
+  ocr::initialize_like_original(*model);
+  // Two synthetic "codes": vertical bars at code-specific positions.
+  auto images = torch::full({8, 1, 32, 64}, -1.0);
+  std::vector<std::string> labels;
+  for (int i = 0; i < 8; ++i) {
+    const bool first = i % 2 == 0;
+    for (int k = 0; k < 3; ++k) images[i][0].slice(1, 8 + k * (first ? 16 : 12), 14 + k * (first ? 16 : 12)).fill_(1.0);
+    labels.push_back(first ? "380" : "1");
+  }
+  images += 0.1 * torch::randn(images.sizes());
+  std::vector<torch::Tensor> params = model->parameters();
+  cv_::Adadelta optimizer(params, 1.0, 0.95, 1e-8);
+  const auto target = converter.encode(labels, options.batch_max_length);
+  double first_loss = 0, last_loss = 0;
+  for (int step = 0; step < 60; ++step) {
+    model->zero_grad();
+    auto loss = ocr::recognition_loss(model, model->forward(images, target.text, true), target);
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(params, 5.0);
+    optimizer.step();
+    if (step == 0) first_loss = loss.item<double>();
+    last_loss = loss.item<double>();
+  }
+  EXPECT_LT(last_loss, 0.5 * first_loss);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto recognition = ocr::recognize(model, converter, images);
+  int correct = 0;
+  for (int i = 0; i < 8; ++i) correct += recognition.predictions[i] == labels[i];
+  EXPECT_GE(correct, 6) << "loss " << first_loss << " -> " << last_loss;
+}
