@@ -5,6 +5,7 @@
 
 #include "cargovision/core/app.h"
 #include "cargovision/core/logging.h"
+#include "cargovision/ocr/create_lmdb.h"
 #include "cargovision/synth/code_crop.h"
 
 int main(int argc, char** argv) {
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
     cargovision::CodeDatasetOptions options;
     auto& crop = options.crop;
     std::string log_level = "info";
+    std::string lmdb_output;
     CLI::App app{"Generate code crops (983S11B41, 8093T42B, C1051BAA, FB875209, 3801, ISO 6346 container numbers) in "
                  "OUT/{training,validation}/{01,02,03}/ with a gt.txt per folder (create_lmdb's format). 01 = wagon codes, "
                  "02 = container codes, 03 = 4-digit numbers."};
@@ -28,8 +30,11 @@ int main(int argc, char** argv) {
     app.add_option("--stain-probability", crop.stain_probability, "Share with rust/dirt stains")->capture_default_str();
     app.add_option("--low-contrast-probability", crop.low_contrast_probability, "Share with faded paint")->capture_default_str();
     app.add_option("--loose-crop-probability", crop.loose_crop_probability, "Share with wide margins")->capture_default_str();
+    app.add_option("--stencil-probability", crop.stencil_probability, "Share of stencilled codes")->capture_default_str();
     app.add_option("--jpeg-quality-min", crop.jpeg_quality_min, "Lowest JPEG quality")->capture_default_str();
     app.add_option("--jpeg-quality-max", crop.jpeg_quality_max, "Highest JPEG quality")->capture_default_str();
+    app.add_option("--lmdb", lmdb_output,
+                   "Also run create_lmdb: LMDB/{training,validation}/{01,02,03} for train_ocr (--train_data LMDB/training)");
     app.add_option("--log-level", log_level, "trace|debug|info|warn|error")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
@@ -39,6 +44,16 @@ int main(int argc, char** argv) {
     }
     cargovision::generate_code_dataset(options);
     spdlog::info("wrote {}", options.output_dir);
+    if (!lmdb_output.empty()) {
+      for (const char* split : {"training", "validation"}) {
+        if (std::string(split) == "validation" && options.validation_per_folder == 0) continue;
+        cargovision::CreateLmdbOptions lmdb;
+        lmdb.inputPath = options.output_dir + "/" + split;
+        lmdb.outputPath = lmdb_output + "/" + split;
+        cargovision::create_lmdb(lmdb);
+      }
+      spdlog::info("wrote LMDBs under {}", lmdb_output);
+    }
     return 0;
   });
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests). Usage: scripts/bench.sh classifier [--iterations N] [--arch NAME]
 #                               scripts/bench.sh ocr-data [--iterations N]
+#                               scripts/bench.sh ocr [--iterations N]
 # Prints cargovision's figures next to torchvision's, measured in the same run with the same threads,
 # and their ratios (inference: cargovision ms / torchvision ms, lower is better; training: samples/s
 # ratio, higher is better).
@@ -8,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 task="${1:-classifier}"
 shift || true
-[[ "$task" == "classifier" || "$task" == "ocr-data" ]] || {
-  echo "bench: unknown task '$task' (available: classifier, ocr-data)" >&2; exit 2; }
+[[ "$task" == "classifier" || "$task" == "ocr-data" || "$task" == "ocr" ]] || {
+  echo "bench: unknown task '$task' (available: classifier, ocr-data, ocr)" >&2; exit 2; }
 bash scripts/setup.sh --reference
 bash scripts/build.sh >/dev/null
 threads=$(nproc)
@@ -35,6 +36,25 @@ print(f"{'samples/s':32}{'cargovision':>14}{'original (py)':>14}{'ratio':>9}")
 for threads in (1, 2):
     key = f"samples_per_s_{threads}_threads"
     print(f"{f'{threads} loader thread(s)':32}{ours[key]:14.0f}{theirs[key]:14.0f}{ours[key] / theirs[key]:9.2f}  (higher is better)")
+PY
+  exit 0
+fi
+if [[ "$task" == "ocr" ]]; then
+  [[ "$iterations" == 5 ]] && iterations=20
+  echo "bench: recognizers, 32x100 grey, 94-character set, $threads threads, $iterations iterations"
+  ours=$(build/bin/cargovision_bench ocr --iterations "$iterations" --threads "$threads")
+  theirs=$(/usr/bin/python3 scripts/bench_ocr_model.py --iterations "$iterations" --threads "$threads")
+  /usr/bin/python3 - "$ours" "$theirs" <<'PY'
+import json, sys
+ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+rows = [("inference ms/img, batch 1", "infer_ms_per_image_b1", "(goal <= 0.60)"),
+        ("inference ms/img, batch 64", "infer_ms_per_image_b64", "(lower is better)"),
+        ("training samples/s, batch 64", "train_samples_per_s_b64", "(goal >= 1.20)")]
+print(f"{'':46}{'cargovision':>12}{'PyTorch':>12}{'ratio':>8}")
+for model in ("TPS-ResNet-BiLSTM-Attn", "None-VGG-BiLSTM-CTC"):
+    for label, key, goal in rows:
+        print(f"{model + ', ' + label:46}{ours[model][key]:12.2f}{theirs[model][key]:12.2f}"
+              f"{ours[model][key] / theirs[model][key]:8.3f}  {goal}")
 PY
   exit 0
 fi

@@ -31,7 +31,36 @@ esac
 "$bin/test" --checkpoint "$out/classifier/best.pt" --test-dir "$cargo_data/test" --output "$out/classifier/"
 
 echo
+echo "== code recognizer =="
+ocr_data=data/ocr
+ocr_args=(--config configs/ocr_demo.json)
+case "$mode" in
+  --smoke) ocr_args+=(--num_iter 20 --valInterval 10 --output_channel 32 --hidden_size 32) ;;
+  --full)
+    ocr_data="$out/ocr_data"
+    "$bin/synth_ocr" --output "$ocr_data" --training 3000 --validation 300 --seed 2026 --height 32
+    ocr_args=(--config configs/ocr_tps_resnet_bilstm_attn.json --FT=false) ;;
+esac
+for split in training validation; do
+  "$bin/create_lmdb" --inputPath "$ocr_data/$split" --outputPath "$out/ocr_lmdb/$split"
+done
+"$bin/train_ocr" "${ocr_args[@]}" --train_data "$out/ocr_lmdb/training" --valid_data "$out/ocr_lmdb/validation" \
+  --saved_models_dir "$out/ocr" --exp_name recognizer
+# One gt file for the whole validation folder, paths relative to it (the seed's demo.py reads a folder).
+for folder in "$ocr_data"/validation/*/; do
+  awk -v dir="$(basename "$folder")" -F'\t' 'NF >= 2 { print dir "/" $0 }' "$folder/gt.txt"
+done > "$out/ocr/validation_gt.txt"
+"$bin/demo_ocr" "${ocr_args[@]}" --saved_model "$out/ocr/recognizer/best_accuracy.pth" \
+  --image_folder "$ocr_data/validation" --gt "$out/ocr/validation_gt.txt" --output_dir "$out/ocr" --log-level warn \
+  > "$out/ocr/demo_ocr_stdout.txt"
+
+echo
 echo "== summary ($(( $(date +%s) - start )) s) =="
 echo "cargo classifier: $out/classifier/test_report.csv"
 grep -E "^(Average Accuracy|Inference Speed)" "$out/classifier/test_report.csv" | sed 's/^/  /'
 echo "  training history: $out/classifier/history.csv, $out/classifier/history.png"
+echo "code recognizer: $out/ocr/demo_result.csv"
+grep -E "^(Word Accuracy|ms per image)" "$out/ocr/demo_result.csv" | sed 's/^/  /'
+echo "  training log: $out/ocr/recognizer/log_train.txt (best: $(grep -E '^Best_accuracy' "$out/ocr/recognizer/log_train.txt" | tail -1))"
+echo "  a few predictions:"
+head -6 "$out/ocr/demo_result.csv" | sed 's/^/    /'

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages cargovision needs, only those missing. Idempotent and quiet when all
 # are present. Usage: scripts/setup.sh [--reference]   (--reference adds python3-torchvision, -pil and -lmdb,
-# used by the reference tests (torchvision, Pillow, python-lmdb) and scripts/bench.sh)
+# used by the reference tests (torchvision, Pillow, python-lmdb) and scripts/bench.sh; --fuzz adds clang for
+# scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config ccache
           libtorch-dev libopenblas0-openmp
           libopencv-dev liblmdb-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev
-          fonts-dejavu-core fonts-liberation)
+          fonts-dejavu-core fonts-dejavu-extra fonts-liberation)
+if [[ "${1:-}" == "--fuzz" ]]; then
+  packages+=(clang)  # libFuzzer comes with Debian's clang
+fi
 if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-torchvision python3-pil python3-lmdb)
 fi

@@ -1,13 +1,18 @@
 #include "cargovision/io/state_dict.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <iterator>
 #include <set>
 
 #include "cargovision/core/atomic_file.h"
 #include "cargovision/core/error.h"
+#include "cargovision/io/pth_format.h"
 
 namespace cargovision {
 namespace {
@@ -16,6 +21,30 @@ void collect_state(const torch::nn::Module& module, const std::string& prefix, S
   for (const auto& item : module.named_parameters(/*recurse=*/false)) out.insert(prefix + item.key(), item.value());
   for (const auto& item : module.named_buffers(/*recurse=*/false)) out.insert(prefix + item.key(), item.value());
   for (const auto& child : module.named_children()) collect_state(*child.value(), prefix + child.key() + ".", out);
+}
+
+torch::Dtype torch_dtype(PthDtype dtype) {
+  switch (dtype) {
+    case PthDtype::Float32: return torch::kFloat32;
+    case PthDtype::Float16: return torch::kFloat16;
+    case PthDtype::BFloat16: return torch::kBFloat16;
+    case PthDtype::Float64: return torch::kFloat64;
+    case PthDtype::Int64: return torch::kInt64;
+    case PthDtype::Int32: return torch::kInt32;
+    case PthDtype::Int16: return torch::kInt16;
+    case PthDtype::Int8: return torch::kInt8;
+    case PthDtype::UInt8: return torch::kUInt8;
+    case PthDtype::Bool: return torch::kBool;
+  }
+  return torch::kFloat32;
+}
+
+// Files written on a big-endian machine store every element with its bytes reversed.
+void swap_bytes(torch::Tensor& flat, int width) {
+  if (width == 1) return;
+  auto* data = static_cast<unsigned char*>(flat.data_ptr());
+  const auto count = static_cast<std::size_t>(flat.numel());
+  for (std::size_t i = 0; i < count; ++i) std::reverse(data + i * static_cast<std::size_t>(width), data + (i + 1) * static_cast<std::size_t>(width));
 }
 
 bool ends_with(const std::string& text, const std::string& suffix) {
@@ -46,23 +75,20 @@ void save_state_dict(const StateDict& state, const std::string& path) {
 StateDict load_state_dict_file(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw Error(path + ": cannot open checkpoint");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  if (bytes.empty()) throw Error(path + ": empty checkpoint file");
-  c10::IValue root;
-  try {
-    root = torch::pickle_load(bytes);
-  } catch (const c10::Error& e) {
-    throw Error(path + ": not a readable PyTorch zip checkpoint (" + e.what_without_backtrace() + ")");
-  }
-  if (!root.isGenericDict()) throw Error(path + ": checkpoint root is " + root.tagKind() + ", expected a dict");
-  StateDict state;
-  for (const auto& entry : root.toGenericDict()) {
-    if (!entry.key().isString()) throw Error(path + ": checkpoint has a non-string key");
-    if (!entry.value().isTensor()) {
-      throw Error(path + ": entry '" + entry.key().toStringRef() + "' is " + entry.value().tagKind() +
-                  ", expected a tensor (a state dict maps names to tensors)");
+  const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const PthFile parsed = parse_pth(bytes, path);
+  std::map<std::string, torch::Tensor> storages;
+  for (const auto& [key, storage] : parsed.storages) {
+    auto flat = torch::empty({storage.numel}, torch::TensorOptions(torch_dtype(storage.dtype)));
+    if (storage.numel > 0) {
+      std::memcpy(flat.data_ptr(), storage.bytes.data(), storage.bytes.size());
+      if (parsed.big_endian) swap_bytes(flat, element_size(storage.dtype));
     }
-    state.insert(entry.key().toStringRef(), entry.value().toTensor());
+    storages.emplace(key, flat);
+  }
+  StateDict state;
+  for (const auto& [name, record] : parsed.tensors) {
+    state.insert(name, storages.at(record.storage).as_strided(record.sizes, record.strides, record.offset));
   }
   return state;
 }
@@ -100,19 +126,21 @@ LoadReport load_into_module(torch::nn::Module& module, const StateDict& state, c
   for (const auto& item : state) {
     if (seen.count(item.key()) == 0) report.unexpected.push_back(prefix + item.key());
   }
-  if (policy.strict) {
+  if (policy.strict && (!report.mismatched.empty() || !report.missing.empty() || !report.unexpected.empty())) {
+    // One message with every kind of problem, each by its first key and its count.
+    std::vector<std::string> problems;
     if (!report.mismatched.empty()) {
-      throw Error(origin + ": checkpoint does not match the model: shape mismatch at " + report.mismatched.front() +
-                  fmt::format(" ({} mismatched keys in all)", report.mismatched.size()));
+      problems.push_back(fmt::format("shape mismatch at {} ({} mismatched keys in all)", report.mismatched.front(),
+                                     report.mismatched.size()));
     }
     if (!report.missing.empty()) {
-      throw Error(origin + ": checkpoint does not match the model: missing key '" + report.missing.front() + "'" +
-                  fmt::format(" ({} missing in all)", report.missing.size()));
+      problems.push_back(fmt::format("missing key '{}' ({} missing in all)", report.missing.front(), report.missing.size()));
     }
     if (!report.unexpected.empty()) {
-      throw Error(origin + ": checkpoint does not match the model: unexpected key '" + report.unexpected.front() +
-                  "'" + fmt::format(" ({} unexpected in all)", report.unexpected.size()));
+      problems.push_back(fmt::format("unexpected key '{}' ({} unexpected in all)", report.unexpected.front(),
+                                     report.unexpected.size()));
     }
+    throw Error(origin + ": checkpoint does not match the model: " + fmt::format("{}", fmt::join(problems, "; ")));
   }
   return report;
 }

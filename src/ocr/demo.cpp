@@ -170,10 +170,14 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
       if (with_gt) {
         row.push_back(item.ground_truth);
         if (item.has_ground_truth) {
-          const bool correct = pred == item.ground_truth;
-          const double char_accuracy = item.ground_truth.empty() && pred.empty()
+          // Case-insensitive models are scored as the original's validation scores them: lower-cased,
+          // alphanumeric characters only.
+          const std::string compared_pred = options.sensitive ? pred : ocr::alphanumeric_lower(pred);
+          const std::string compared_gt = options.sensitive ? item.ground_truth : ocr::alphanumeric_lower(item.ground_truth);
+          const bool correct = compared_pred == compared_gt;
+          const double char_accuracy = compared_gt.empty() && compared_pred.empty()
                                            ? 1.0
-                                           : ocr::normalized_edit_similarity(pred, item.ground_truth);
+                                           : ocr::normalized_edit_similarity(compared_pred, compared_gt);
           summary.correct += correct ? 1 : 0;
           ++summary.with_ground_truth;
           char_accuracy_sum += char_accuracy;

@@ -154,7 +154,24 @@ void to_json(nlohmann::json& j, const OcrDemoOptions& o) { write_json(j, o); }
 void from_json(const nlohmann::json& j, OcrDemoOptions& o) { read_json(j, o); }
 
 OcrTrainOptions load_ocr_train_options(const std::string& path) { return load_options_file<OcrTrainOptions>(path); }
-OcrDemoOptions load_ocr_demo_options(const std::string& path) { return load_options_file<OcrDemoOptions>(path); }
+// A training config also drives the demo (same architecture keys); its training-only keys are ignored
+// here, while a key neither app knows is still an error.
+OcrDemoOptions load_ocr_demo_options(const std::string& path) {
+  const nlohmann::json given = read_json_file(path);
+  const nlohmann::json demo_keys = OcrDemoOptions{};
+  nlohmann::json known = OcrTrainOptions{};
+  known.update(demo_keys);
+  check_known_keys(given, known, path);
+  nlohmann::json demo_only = nlohmann::json::object();
+  for (const auto& [key, value] : given.items()) {
+    if (demo_keys.contains(key)) demo_only[key] = value;
+  }
+  try {
+    return demo_only.get<OcrDemoOptions>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": invalid option value (" + std::string(e.what()) + ")");
+  }
+}
 
 void finalize(OcrTrainOptions& o) {
   finalize_common(o);

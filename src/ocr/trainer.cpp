@@ -89,6 +89,9 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
   spdlog::info("model {}: {} trainable parameters, num_class {}", ocr::stage_name(model->options()),
                ocr::count_trainable_parameters(*model), converter->num_class());
   int start_iteration = 0;
+  if (options.FT && options.saved_model.empty()) {
+    spdlog::warn("--FT without --saved_model: nothing to fine-tune from, training from scratch");
+  }
   if (!options.saved_model.empty()) {
     const auto report = ocr::load_ocr_checkpoint(*model, options.saved_model, options.FT);
     spdlog::info("loaded {} ({} tensors){}", options.saved_model, report.loaded.size(),

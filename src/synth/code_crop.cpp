@@ -118,6 +118,8 @@ cv::Mat render_code_crop(const std::string& text, const CodeCropOptions& options
                                       : (random.random_sample() < 0.7 ? jitter_colour({235, 235, 235}, 20, random)
                                                                       : jitter_colour({25, 25, 25}, 15, random));
   const std::string font = fonts.empty() ? "" : fonts[random_index(random, fonts.size())];
+  // Stencilled codes: the bridges of a stencil plate leave paint-coloured gaps through every glyph.
+  const bool stencil = random.random_sample() < options.stencil_probability;
   std::vector<int> widths;
   for (char c : text) {
     int baseline = 0;
@@ -146,6 +148,11 @@ cv::Mat render_code_crop(const std::string& text, const CodeCropOptions& options
       cv::putText(crop, glyph, {x, baseline_y + jitter_y}, cv::FONT_HERSHEY_DUPLEX, text_height / 22.0, ink, 2, cv::LINE_AA);
     } else {
       font_renderer(font)->putText(crop, glyph, {x, baseline_y + jitter_y}, text_height, ink, -1, cv::LINE_AA, true);
+    }
+    if (stencil) {
+      const int centre = x + widths[i] / 2, top = baseline_y + jitter_y - text_height, bridge = std::max(1, text_height / 10);
+      cv::line(crop, {centre, top}, {centre, top + text_height * 3 / 10}, paint, bridge);
+      cv::line(crop, {centre, top + text_height * 7 / 10}, {centre, baseline_y + jitter_y}, paint, bridge);
     }
     x += widths[i] + static_cast<int>(spacing * random.uniform(0.6, 1.4));
   }

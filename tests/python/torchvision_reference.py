@@ -1,7 +1,8 @@
 """Writes torchvision reference data for the C++ parity tests (run by Debian's /usr/bin/python3).
 
 For every backbone: <arch>_keys.tsv (state-dict key, shape). For three small ones: <arch>.pt, the
-state dict of a seeded model with randomised BatchNorm statistics (saved as torch.save(dict(sd))), and
+state dict of a seeded model with randomised BatchNorm statistics (saved the default way,
+torch.save(model.state_dict()): an OrderedDict in the zip format), and
 <arch>_io.pt, a fixed input and torchvision's eval-mode output on it.
 """
 import sys
@@ -31,7 +32,7 @@ def main(out_dir):
                     module.bias.uniform_(-0.1, 0.1)
             x = torch.randn(2, 3, 96, 96)
             y = model(x)
-        torch.save(dict(model.state_dict()), f"{out_dir}/{arch}.pt")
+        torch.save(model.state_dict(), f"{out_dir}/{arch}.pt")  # the default way: an OrderedDict, zip format
         torch.save({"input": x, "output": y}, f"{out_dir}/{arch}_io.pt")
 
 

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -326,4 +327,34 @@ TEST(OcrTraining, TinyModelLearnsTwoCodes) {
   int correct = 0;
   for (int i = 0; i < 8; ++i) correct += recognition.predictions[i] == labels[i];
   EXPECT_GE(correct, 6) << "loss " << first_loss << " -> " << last_loss;
+}
+
+// The original's own files: train.py saves torch.save(model.state_dict()) (an OrderedDict) and its
+// published models are in the legacy (pre-1.6) format. Python rewrites our checkpoint both ways.
+TEST(OcrCheckpoint, OriginalStyleFilesLoad) {
+  if (std::string(cv_::kReferencePython).empty()) GTEST_SKIP() << "python3-torch not installed";
+  cv_::testing::TempDir dir;
+  torch::manual_seed(5);
+  ocr::OcrModel model(tiny("TPS", "ResNet", "BiLSTM", "Attn"));
+  ocr::initialize_like_original(*model);
+  model->eval();
+  const auto ours = (dir.path() / "ours.pth").string();
+  ocr::save_ocr_checkpoint(*model, ours, {{"iteration", 1}});
+  const auto legacy = (dir.path() / "legacy.pth").string();
+  const auto ordered = (dir.path() / "ordered.pth").string();
+  const std::string command = std::string(cv_::kReferencePython) +
+                              " -c \"import sys, collections, torch; sd = collections.OrderedDict(torch.load(sys.argv[1])); "
+                              "torch.save(sd, sys.argv[2], _use_new_zipfile_serialization=False); torch.save(sd, sys.argv[3])\" " +
+                              ours + " " + legacy + " " + ordered;
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const auto input = torch::randn({2, 1, 32, 64});
+  torch::NoGradGuard no_grad;
+  const auto expected = model->forward(input, {}, false);
+  for (const auto& path : {legacy, ordered}) {
+    torch::manual_seed(99);
+    ocr::OcrModel restored(tiny("TPS", "ResNet", "BiLSTM", "Attn"));
+    ocr::load_ocr_checkpoint(*restored, path, false);
+    restored->eval();
+    EXPECT_TRUE(torch::equal(expected, restored->forward(input, {}, false))) << path;
+  }
 }

@@ -1,7 +1,9 @@
 #pragma once
-// Name -> tensor maps in PyTorch's state_dict order, saved as zip files Python's torch.load reads
-// (a plain dict, as torch.save(dict(model.state_dict())) writes), and copied into modules with
-// PyTorch's strict/non-strict semantics and messages that name the first offending key.
+// Name -> tensor maps in PyTorch's state_dict order: saved as zip files Python's torch.load reads (a
+// plain dict, as torch.save(dict(model.state_dict())) writes); read from any torch.save file of a state
+// dict (zip or legacy format, OrderedDict or dict, or a checkpoint dict wrapping one) without running
+// its pickle (io/pth_format.h); copied into modules with PyTorch's strict/non-strict semantics and
+// messages that name the first offending key.
 
 #include <torch/torch.h>
 
@@ -16,6 +18,7 @@ using StateDict = torch::OrderedDict<std::string, torch::Tensor>;
 StateDict module_state_dict(const torch::nn::Module& module);
 
 void save_state_dict(const StateDict& state, const std::string& path);  // atomic
+// Tensors that were views of one storage in Python share it here too.
 StateDict load_state_dict_file(const std::string& path);
 
 struct LoadReport {

@@ -37,6 +37,7 @@ struct CodeCropOptions {
   double stain_probability = 0.5;
   double low_contrast_probability = 0.25;
   double loose_crop_probability = 0.4;  // extra background around the text
+  double stencil_probability = 0.3;     // stencil-plate gaps through the glyphs
   int jpeg_quality_min = 30;
   int jpeg_quality_max = 95;
 };

@@ -1,0 +1,126 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <regex>
+
+#include "cargovision/data/numpy_random.h"
+#include "cargovision/ocr/create_lmdb.h"
+#include "cargovision/synth/code_crop.h"
+#include "test_support.h"
+
+namespace cv_ = cargovision;
+namespace fs = std::filesystem;
+
+namespace {
+
+// ISO 6346 worked by hand: letters take 10..38 skipping multiples of 11, weights 2^i, sum mod 11 mod 10.
+int naive_check_digit(const std::string& first_ten) {
+  std::map<char, int> value;
+  int next = 10;
+  for (char c = 'A'; c <= 'Z'; ++c) {
+    if (next % 11 == 0) ++next;
+    value[c] = next++;
+  }
+  int sum = 0;
+  for (int i = 0; i < 10; ++i) {
+    const char c = first_ten[static_cast<std::size_t>(i)];
+    sum += (std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : value[c]) * (1 << i);
+  }
+  return sum % 11 % 10;
+}
+
+const std::map<cv_::CodeFormat, std::regex>& format_patterns() {
+  static const std::map<cv_::CodeFormat, std::regex> patterns = {
+      {cv_::CodeFormat::kFourDigits, std::regex("[0-9]{4}")},
+      {cv_::CodeFormat::kWagonLong, std::regex("[0-9]{3}[A-Z][0-9]{2}[A-Z][0-9]{2}")},
+      {cv_::CodeFormat::kWagonShort, std::regex("[0-9]{4}[A-Z][0-9]{2}[A-Z]")},
+      {cv_::CodeFormat::kLetterDigitsLetters, std::regex("[A-Z][0-9]{4}[A-Z]{3}")},
+      {cv_::CodeFormat::kTwoLettersSixDigits, std::regex("[A-Z]{2}[0-9]{6}")},
+      {cv_::CodeFormat::kIso6346, std::regex("[A-Z]{3}[UJZ][0-9]{7}")},
+  };
+  return patterns;
+}
+
+std::string read_file_bytes(const fs::path& path) { return cv_::testing::read_text(path); }
+
+}  // namespace
+
+TEST(CodeCrop, GeneratedStringsMatchTheirFormats) {
+  cv_::NumpyRandom random(3);
+  for (const auto& [format, pattern] : format_patterns()) {
+    for (int i = 0; i < 200; ++i) {
+      const std::string code = cv_::random_code(format, random);
+      ASSERT_TRUE(std::regex_match(code, pattern)) << "'" << code << "' (format " << static_cast<int>(format) << ")";
+      if (format == cv_::CodeFormat::kIso6346) {
+        ASSERT_EQ(code.back() - '0', naive_check_digit(code.substr(0, 10))) << code;
+      }
+    }
+  }
+}
+
+TEST(CodeCrop, Iso6346CheckDigitOfKnownContainers) {
+  EXPECT_EQ(cv_::iso6346_check_digit("CSQU305438"), 3);  // CSQU3054383, the standard's example
+  EXPECT_EQ(cv_::iso6346_check_digit("MSKU907032"), naive_check_digit("MSKU907032"));
+  EXPECT_EQ(cv_::iso6346_check_digit("TGHU000000"), naive_check_digit("TGHU000000"));
+}
+
+TEST(CodeCrop, CropHasRequestedHeightAndVisibleText) {
+  cv_::CodeCropOptions options;
+  options.height = 32;
+  options.low_contrast_probability = 0.0;
+  cv_::NumpyRandom random(9);
+  for (const std::string code : {"3801", "983S11B41", "CSQU3054383"}) {
+    const cv::Mat crop = cv_::render_code_crop(code, options, random);
+    ASSERT_EQ(crop.rows, 32) << code;
+    ASSERT_EQ(crop.type(), CV_8UC3);
+    EXPECT_GT(crop.cols, crop.rows) << "a code is wider than high: " << code;
+    cv::Scalar mean, stddev;
+    cv::meanStdDev(crop, mean, stddev);
+    EXPECT_GT(stddev[0] + stddev[1] + stddev[2], 15.0) << "crop of " << code << " looks blank";
+  }
+}
+
+TEST(CodeCrop, DatasetIsDeterministicAndParses) {
+  cv_::testing::TempDir first, second, other;
+  cv_::CodeDatasetOptions options;
+  options.training_per_folder = 6;
+  options.validation_per_folder = 2;
+  options.crop.height = 24;
+  options.seed = 2026;
+  options.output_dir = first.str();
+  cv_::generate_code_dataset(options);
+  options.output_dir = second.str();
+  cv_::generate_code_dataset(options);
+  options.seed = 2027;
+  options.output_dir = other.str();
+  cv_::generate_code_dataset(options);
+
+  const std::regex folder03("[0-9]{4}");
+  for (const char* split : {"training", "validation"}) {
+    for (const char* folder : {"01", "02", "03"}) {
+      const fs::path gt = first.path() / split / folder / "gt.txt";
+      const auto entries = cv_::read_gt_file(gt.string());
+      ASSERT_EQ(entries.size(), std::string(split) == "training" ? 6u : 2u) << gt;
+      for (const auto& entry : entries) {
+        const fs::path image = first.path() / split / folder / entry.image_path;
+        const cv::Mat decoded = cv::imread(image.string());
+        ASSERT_FALSE(decoded.empty()) << image;
+        EXPECT_EQ(decoded.rows, 24) << image;
+        bool known_format = false;
+        for (const auto& [format, pattern] : format_patterns()) known_format |= std::regex_match(entry.label, pattern);
+        EXPECT_TRUE(known_format) << entry.label;
+        if (std::string(folder) == "03") {
+          EXPECT_TRUE(std::regex_match(entry.label, folder03)) << entry.label;
+        }
+        EXPECT_EQ(read_file_bytes(image), read_file_bytes(second.path() / split / folder / entry.image_path))
+            << "same seed, different bytes: " << entry.image_path;
+      }
+      EXPECT_EQ(read_file_bytes(gt), read_file_bytes(second.path() / split / folder / "gt.txt"));
+    }
+  }
+  EXPECT_NE(read_file_bytes(first.path() / "training" / "01" / "gt.txt"),
+            read_file_bytes(other.path() / "training" / "01" / "gt.txt"));
+}
