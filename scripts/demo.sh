@@ -33,18 +33,22 @@ esac
 echo
 echo "== code recognizer =="
 ocr_data=data/ocr
-ocr_args=(--config configs/ocr_demo.json)
+ocr_args=(--config configs/ocr_demo.json)  # for train_ocr and demo_ocr
+ocr_train_args=()                          # train_ocr only
 case "$mode" in
-  --smoke) ocr_args+=(--num_iter 20 --valInterval 10 --output_channel 32 --hidden_size 32) ;;
+  --smoke)
+    ocr_args+=(--output_channel 32 --hidden_size 32)
+    ocr_train_args=(--num_iter 20 --valInterval 10) ;;
   --full)
     ocr_data="$out/ocr_data"
     "$bin/synth_ocr" --output "$ocr_data" --training 3000 --validation 300 --seed 2026 --height 32
-    ocr_args=(--config configs/ocr_tps_resnet_bilstm_attn.json --FT=false) ;;
+    ocr_args=(--config configs/ocr_tps_resnet_bilstm_attn.json)
+    ocr_train_args=(--FT=false) ;;  # no pretrained weights here: from scratch
 esac
 for split in training validation; do
   "$bin/create_lmdb" --inputPath "$ocr_data/$split" --outputPath "$out/ocr_lmdb/$split"
 done
-"$bin/train_ocr" "${ocr_args[@]}" --train_data "$out/ocr_lmdb/training" --valid_data "$out/ocr_lmdb/validation" \
+"$bin/train_ocr" "${ocr_args[@]}" "${ocr_train_args[@]}" --train_data "$out/ocr_lmdb/training" --valid_data "$out/ocr_lmdb/validation" \
   --saved_models_dir "$out/ocr" --exp_name recognizer
 # One gt file for the whole validation folder, paths relative to it (the seed's demo.py reads a folder).
 for folder in "$ocr_data"/validation/*/; do

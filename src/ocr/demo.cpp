@@ -96,12 +96,6 @@ bool natural_less(const std::string& a, const std::string& b) {
 OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
   const c10::Device device = parse_device(options.device);
   configure_threads(options.threads);
-  const auto converter = ocr::make_converter(options.Prediction, options.character);
-  ocr::OcrModel model(model_options(options, converter->num_class()));
-  ocr::load_ocr_checkpoint(*model, options.saved_model, /*fine_tune=*/false);
-  model->to(device);
-  model->eval();
-
   const OcrDataOptions data = data_options(options);
   std::vector<DemoItem> items;
   std::shared_ptr<ConcatDataset> lmdb;
@@ -112,6 +106,12 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
     items = list_folder(options.image_folder);
     if (!options.gt.empty()) attach_ground_truth(items, options);
   }
+  // The model is loaded after the inputs are checked, so a wrong folder or gt file fails fast.
+  const auto converter = ocr::make_converter(options.Prediction, options.character);
+  ocr::OcrModel model(model_options(options, converter->num_class()));
+  ocr::load_ocr_checkpoint(*model, options.saved_model, /*fine_tune=*/false);
+  model->to(device);
+  model->eval();
 
   const AlignCollateOptions collate{options.imgH, options.imgW, options.PAD};
   const int channels = options.rgb ? 3 : 1;
