@@ -12,13 +12,35 @@
 
 namespace cargovision {
 
-struct OcrTrainOptions {
+// What train_ocr and demo_ocr share: batching, the input, the label alphabet and the architecture.
+struct OcrRecognizerOptions {
+  int workers = 2;                       // image decoding threads
+  int batch_size = 192;
+  int batch_max_length = 25;
+  int imgH = 32;
+  int imgW = 100;
+  bool rgb = false;
+  std::string character = kCaseInsensitiveCharacters;
+  bool sensitive = false;                // also selects the 94 printable characters, as the original
+  bool PAD = false;
+  std::string Transformation = "TPS";
+  std::string FeatureExtraction = "ResNet";
+  std::string SequenceModeling = "BiLSTM";
+  std::string Prediction = "Attn";
+  int num_fiducial = 20;
+  int input_channel = 1;
+  int output_channel = 512;
+  int hidden_size = 256;
+  std::string device = "cpu";
+  int threads = 0;
+  std::string log_level = "info";
+};
+
+struct OcrTrainOptions : OcrRecognizerOptions {
   std::string exp_name;                  // default {T}-{F}-{S}-{P}-Seed{manualSeed}
   std::string train_data;
   std::string valid_data;
   std::uint32_t manualSeed = 1111;
-  int workers = 2;
-  int batch_size = 192;
   int num_iter = 300000;
   int valInterval = 2000;
   std::string saved_model;               // checkpoint to continue from or fine-tune
@@ -32,54 +54,16 @@ struct OcrTrainOptions {
   std::string select_data = "MJ-ST";
   std::string batch_ratio = "0.5-0.5";
   double total_data_usage_ratio = 1.0;
-  int batch_max_length = 25;
-  int imgH = 32;
-  int imgW = 100;
-  bool rgb = false;
-  std::string character = kCaseInsensitiveCharacters;
-  bool sensitive = false;                // also selects the 94 printable characters, as the original
-  bool PAD = false;
   bool data_filtering_off = false;
-  std::string Transformation = "TPS";
-  std::string FeatureExtraction = "ResNet";
-  std::string SequenceModeling = "BiLSTM";
-  std::string Prediction = "Attn";
-  int num_fiducial = 20;
-  int input_channel = 1;
-  int output_channel = 512;
-  int hidden_size = 256;
   std::string saved_models_dir = "saved_models";  // runs go to <saved_models_dir>/<exp_name>/
-  std::string device = "cpu";
-  int threads = 0;
-  std::string log_level = "info";
 };
 
-struct OcrDemoOptions {
+struct OcrDemoOptions : OcrRecognizerOptions {
   std::string image_folder;
   std::string lmdb;                      // read the crops of an LMDB instead of a folder
   std::string gt;                        // optional gt file (path<TAB>label) for accuracy
   std::string saved_model;
   std::string output_dir = ".";          // demo_result.csv, log_demo_result.txt
-  int workers = 2;
-  int batch_size = 192;
-  int batch_max_length = 25;
-  int imgH = 32;
-  int imgW = 100;
-  bool rgb = false;
-  std::string character = kCaseInsensitiveCharacters;
-  bool sensitive = false;
-  bool PAD = false;
-  std::string Transformation = "TPS";
-  std::string FeatureExtraction = "ResNet";
-  std::string SequenceModeling = "BiLSTM";
-  std::string Prediction = "Attn";
-  int num_fiducial = 20;
-  int input_channel = 1;
-  int output_channel = 512;
-  int hidden_size = 256;
-  std::string device = "cpu";
-  int threads = 0;
-  std::string log_level = "info";
 };
 
 void to_json(nlohmann::json& j, const OcrTrainOptions& o);
