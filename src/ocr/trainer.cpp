@@ -96,7 +96,14 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
     const auto report = ocr::load_ocr_checkpoint(*model, options.saved_model, options.FT);
     spdlog::info("loaded {} ({} tensors){}", options.saved_model, report.loaded.size(),
                  options.FT ? " for fine-tuning" : "");
-    if (options.FT && !report.summary().empty()) spdlog::warn("fine-tuning from {}: {}", options.saved_model, report.summary());
+    if (options.FT) {
+      spdlog::info("fine-tuning from {}: {}", options.saved_model, report.summary());
+      // What was not taken, and why, key by key: a different num_class shows up here as the
+      // Prediction layers' shapes.
+      for (const auto& entry : report.mismatched) spdlog::warn("  skipped (shape): {}", entry);
+      for (const auto& key : report.missing) spdlog::warn("  not in the checkpoint, kept as initialised: {}", key);
+      for (const auto& key : report.unexpected) spdlog::warn("  not in the model, ignored: {}", key);
+    }
     if (!options.FT) start_iteration = ocr::checkpoint_iteration(options.saved_model);
     require(start_iteration < options.num_iter, "{}: saved at iteration {}, which already reaches --num_iter {}",
             options.saved_model, start_iteration, options.num_iter);
