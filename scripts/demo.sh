@@ -38,6 +38,8 @@ echo "== code recognizer =="
 ocr_data=data/ocr
 runs=(recognizer seed_architecture)
 configs=(configs/ocr_demo.json configs/ocr_demo_attn.json)
+# Read with the best-accuracy checkpoint, or, for a run whose accuracy stays 0, the best-norm_ED one.
+checkpoints=(best_accuracy.pth best_norm_ED.pth)
 ocr_args=()        # for train_ocr and demo_ocr
 ocr_train_args=()  # train_ocr only
 case "$mode" in
@@ -49,6 +51,7 @@ case "$mode" in
     "$bin/synth_ocr" --output "$ocr_data" --training 3000 --validation 300 --seed 2026 --height 32
     runs=(seed_architecture)
     configs=(configs/ocr_tps_resnet_bilstm_attn.json)
+    checkpoints=(best_accuracy.pth)
     ocr_train_args=(--FT=false) ;;  # no pretrained weights here: from scratch
 esac
 for split in training validation; do
@@ -65,7 +68,7 @@ for i in "${!runs[@]}"; do
   "$bin/train_ocr" --config "${configs[$i]}" "${ocr_args[@]}" "${ocr_train_args[@]}" \
     --train_data "$out/ocr_lmdb/training" --valid_data "$out/ocr_lmdb/validation" --saved_models_dir "$out/ocr" --exp_name "$run"
   mkdir -p "$out/ocr/$run/demo"
-  "$bin/demo_ocr" --config "${configs[$i]}" "${ocr_args[@]}" --saved_model "$out/ocr/$run/best_accuracy.pth" \
+  "$bin/demo_ocr" --config "${configs[$i]}" "${ocr_args[@]}" --saved_model "$out/ocr/$run/${checkpoints[$i]}" \
     --image_folder "$ocr_data/validation" --gt "$out/ocr/validation_gt.txt" --output_dir "$out/ocr/$run/demo" \
     --log-level warn > "$out/ocr/$run/demo/demo_ocr_stdout.txt"
 done
@@ -77,7 +80,7 @@ grep -E "^(Average Accuracy|Inference Speed)" "$out/classifier/test_report.csv" 
 echo "  training history: $out/classifier/history.csv, $out/classifier/history.png"
 for i in "${!runs[@]}"; do
   run="${runs[$i]}"
-  echo "code recognizer, ${configs[$i]}: $out/ocr/$run/demo/demo_result.csv"
+  echo "code recognizer, ${configs[$i]} (${checkpoints[$i]}): $out/ocr/$run/demo/demo_result.csv"
   grep -E "^(Word Accuracy|ms per image)" "$out/ocr/$run/demo/demo_result.csv" | sed 's/^/  /'
   echo "  training log: $out/ocr/$run/log_train.txt; first and last validation, best:"
   grep -E "^\[[0-9]+/[0-9]+\]" "$out/ocr/$run/log_train.txt" | sed -n '1p;$p' | sed 's/^/    /'
