@@ -1,5 +1,7 @@
 #include "cargovision/ocr/feature_extraction.h"
 
+#include "cargovision/models/resnet.h"
+
 namespace cargovision::ocr {
 namespace nn = torch::nn;
 
@@ -95,23 +97,6 @@ ConvSequence make_rcnn(int64_t input_channel, int64_t output_channel) {
   return net;
 }
 
-BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes) {
-  conv1 = register_module("conv1", conv(inplanes, planes, 3, 1, 1, false));
-  bn1 = register_module("bn1", nn::BatchNorm2d(planes));
-  conv2 = register_module("conv2", conv(planes, planes, 3, 1, 1, false));
-  bn2 = register_module("bn2", nn::BatchNorm2d(planes));
-  if (inplanes != planes) {
-    downsample = register_module("downsample", nn::Sequential(conv(inplanes, planes, 1, 1, 0, false), nn::BatchNorm2d(planes)));
-  }
-}
-
-torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
-  auto out = torch::relu(bn1->forward(conv1->forward(x)));
-  out = bn2->forward(conv2->forward(out));
-  const auto residual = downsample ? downsample->forward(x) : x;
-  return torch::relu(out + residual);
-}
-
 OcrResNetImpl::OcrResNetImpl(int64_t input_channel, int64_t output_channel) {
   const int64_t blocks[4] = {output_channel / 4, output_channel / 2, output_channel, output_channel};
   int64_t inplanes = output_channel / 8;
@@ -137,9 +122,9 @@ OcrResNetImpl::OcrResNetImpl(int64_t input_channel, int64_t output_channel) {
 
 torch::nn::Sequential OcrResNetImpl::make_layer(int64_t& inplanes, int64_t planes, int blocks) {
   nn::Sequential layer;
-  layer->push_back(BasicBlock(inplanes, planes));
+  layer->push_back(models::BasicBlock(inplanes, planes, 1));
   inplanes = planes;
-  for (int i = 1; i < blocks; ++i) layer->push_back(BasicBlock(inplanes, planes));
+  for (int i = 1; i < blocks; ++i) layer->push_back(models::BasicBlock(inplanes, planes, 1));
   return layer;
 }
 

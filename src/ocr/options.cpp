@@ -101,8 +101,7 @@ void check_stages(const std::string& t, const std::string& f, const std::string&
   require(p == "CTC" || p == "Attn", "unknown --Prediction '{}' (valid: CTC, Attn)", p);
 }
 
-template <typename Options>
-void finalize_common(Options& o) {
+void finalize_common(OcrRecognizerOptions& o) {
   if (o.sensitive) o.character = kSensitiveCharacters;  // string.printable[:-6], as the original
   if (o.rgb) o.input_channel = 3;
   check_stages(o.Transformation, o.FeatureExtraction, o.SequenceModeling, o.Prediction);
@@ -113,8 +112,7 @@ void finalize_common(Options& o) {
   require(o.workers >= 0, "--workers must not be negative, got {}", o.workers);
 }
 
-template <typename Options>
-OcrDataOptions common_data_options(const Options& o) {
+OcrDataOptions common_data_options(const OcrRecognizerOptions& o) {
   OcrDataOptions data;
   data.batch_size = o.batch_size;
   data.batch_max_length = o.batch_max_length;
@@ -128,8 +126,7 @@ OcrDataOptions common_data_options(const Options& o) {
   return data;
 }
 
-template <typename Options>
-ocr::OcrModelOptions common_model_options(const Options& o, int64_t num_class) {
+ocr::OcrModelOptions common_model_options(const OcrRecognizerOptions& o, int64_t num_class) {
   ocr::OcrModelOptions model;
   model.Transformation = o.Transformation;
   model.FeatureExtraction = o.FeatureExtraction;

@@ -36,16 +36,8 @@ class GrclImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Grcl);
 
-class BasicBlockImpl : public torch::nn::Module {
- public:
-  BasicBlockImpl(int64_t inplanes, int64_t planes);
-  torch::Tensor forward(torch::Tensor x);
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
-  torch::nn::Sequential downsample{nullptr};
-};
-TORCH_MODULE(BasicBlock);
-
+// The FAN-style ResNet of the original; its blocks are torchvision's BasicBlock (models/resnet.h) at
+// stride 1, with the same names (conv1 bn1 conv2 bn2 downsample.0/.1).
 class OcrResNetImpl : public torch::nn::Module {
  public:
   OcrResNetImpl(int64_t input_channel, int64_t output_channel);
