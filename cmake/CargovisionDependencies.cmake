@@ -25,3 +25,13 @@ find_package(fmt REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(LMDB REQUIRED)
 find_package(Threads REQUIRED)
+
+# oneDNN is the library LibTorch itself runs its CPU convolutions on (Debian's libtorch links libdnnl2); its
+# headers (libdnnl-dev) let models::FastConv2d call the Winograd kernels LibTorch does not expose. Optional:
+# without them FastConv2d is plain torch::nn::Conv2d. Linking it adds no library: LibTorch already loads it.
+find_package(OneDNN 2 MODULE QUIET)
+if(OneDNN_FOUND)
+  message(STATUS "cargovision: oneDNN ${OneDNN_VERSION} (Winograd convolutions, packed LSTMs)")
+else()
+  message(STATUS "cargovision: oneDNN headers not found (libdnnl-dev); convolutions use LibTorch's kernels only")
+endif()

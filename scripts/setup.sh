@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config ccache
-          libtorch-dev libopenblas0-openmp
+          libtorch-dev libopenblas0-openmp libdnnl-dev
           libopencv-dev liblmdb-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev
           fonts-dejavu-core fonts-dejavu-extra fonts-liberation)
 if [[ "${1:-}" == "--fuzz" ]]; then

@@ -1,6 +1,7 @@
 #include "cargovision/classify/cli.h"
 
 #include "cargovision/models/backbone.h"
+#include "cargovision/models/fast_kernels.h"
 
 namespace cargovision {
 
@@ -45,6 +46,7 @@ void add_train_options(CLI::App& app, TrainOptions& o, std::string& config_file)
   app.add_option("--workers", o.workers, "image decoding threads")->capture_default_str();
   app.add_option("--threads", o.threads, "LibTorch compute threads (0 = one per core)")->capture_default_str();
   app.add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--kernels", o.kernels, models::kKernelsHelp)->capture_default_str();
   app.add_option("--log-level,--log_level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
 
   auto& a = o.augmentation;
@@ -82,6 +84,7 @@ void add_test_options(CLI::App& app, TestOptions& o, std::string& config_file) {
   app.add_option("--workers", o.workers, "image decoding threads")->capture_default_str();
   app.add_option("--threads", o.threads, "LibTorch compute threads (0 = one per core)")->capture_default_str();
   app.add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--kernels", o.kernels, models::kKernelsHelp)->capture_default_str();
   app.add_option("--log-level,--log_level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
 }
 

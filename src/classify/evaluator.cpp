@@ -15,6 +15,7 @@
 #include "cargovision/core/progress.h"
 #include "cargovision/data/batch_loader.h"
 #include "cargovision/io/json_file.h"
+#include "cargovision/models/fast_kernels.h"
 
 namespace cargovision {
 namespace fs = std::filesystem;
@@ -49,6 +50,7 @@ TestSummary test_classifier(const TestOptions& options) {
   validate(options);
   const c10::Device device = parse_device(options.device);
   configure_threads(options.threads);
+  models::use_kernels(options.kernels);
   LoadedClassifier loaded = load_classifier_checkpoint(options.checkpoint);
   const ClassifierSidecar& sidecar = loaded.sidecar;
   CargoClassifier model = loaded.model;
@@ -68,6 +70,7 @@ TestSummary test_classifier(const TestOptions& options) {
                has_truth ? "" : " (flat folder: no ground truth)");
 
   torch::InferenceMode inference;
+  models::PackedWeightsScope packed_weights;
   {
     // Warm-up: the first pass allocates and picks kernels; it is excluded from the timing.
     const auto warm_batch = std::min<int64_t>(options.batch_size, static_cast<int64_t>(loader.size()));

@@ -2,6 +2,7 @@
 
 #include "cargovision/core/error.h"
 #include "cargovision/io/json_file.h"
+#include "cargovision/models/fast_kernels.h"
 
 namespace cargovision {
 
@@ -12,10 +13,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AugmentOptions, enabled, rotatio
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, train_dir, output_dir, backbone, weights, dense, dropout,
                                                 image_size, resize, normalize, batch_size, epochs, lr, adam_epsilon,
                                                 freeze_epochs, patience, validation_split, class_weights, seed,
-                                                workers, threads, device, log_level, augmentation)
+                                                workers, threads, device, kernels, log_level,
+                                                augmentation)
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TestOptions, checkpoint, test_dir, output, threshold, batch_size,
-                                                workers, threads, device, log_level)
+                                                workers, threads, device, kernels, log_level)
 
 
 TrainOptions load_train_options(const std::string& path) { return load_options_file<TrainOptions>(path); }
@@ -38,6 +40,7 @@ void validate(const TrainOptions& o) {
   if (o.validation_split <= 0 || o.validation_split >= 1) {
     throw Error("validation_split must be in (0, 1): checkpointing and early stopping monitor val_loss");
   }
+  models::check_kernels_name(o.kernels);
   validate(o.augmentation);
 }
 
@@ -47,6 +50,7 @@ void validate(const TestOptions& o) {
   if (!(o.threshold > 0 && o.threshold < 1)) throw Error("threshold must be in (0, 1)");
   if (o.batch_size < 1) throw Error("batch_size must be at least 1");
   if (o.workers < 0) throw Error("workers must be >= 0");
+  models::check_kernels_name(o.kernels);
 }
 
 }  // namespace cargovision

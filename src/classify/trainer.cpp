@@ -16,6 +16,7 @@
 #include "cargovision/core/progress.h"
 #include "cargovision/data/batch_loader.h"
 #include "cargovision/io/json_file.h"
+#include "cargovision/models/fast_kernels.h"
 
 namespace cargovision {
 namespace fs = std::filesystem;
@@ -92,6 +93,7 @@ TrainSummary train_classifier(const TrainOptions& options) {
   validate(options);
   const c10::Device device = parse_device(options.device);
   const int threads = configure_threads(options.threads);
+  models::use_kernels(options.kernels);
   const Normalization normalization = resolve_normalization(options);
   const ResizeMethod resize = parse_resize_method(options.resize);
   if (options.weights != "none" && !fs::exists(options.weights)) {

@@ -2,9 +2,9 @@
 
 namespace cargovision::models {
 
-torch::nn::Conv2d make_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding, int64_t groups,
+FastConv2d make_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding, int64_t groups,
                             bool bias) {
-  return torch::nn::Conv2d(
+  return FastConv2d(
       torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).groups(groups).bias(bias));
 }
 

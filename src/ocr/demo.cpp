@@ -18,6 +18,7 @@
 #include "cargovision/data/pillow.h"
 #include "cargovision/io/csv.h"
 #include "cargovision/io/image_reader.h"
+#include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/align_collate.h"
 #include "cargovision/ocr/checkpoint.h"
 #include "cargovision/ocr/create_lmdb.h"
@@ -96,6 +97,7 @@ bool natural_less(const std::string& a, const std::string& b) {
 OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
   const c10::Device device = parse_device(options.device);
   configure_threads(options.threads);
+  models::use_kernels(options.kernels);
   const OcrDataOptions data = data_options(options);
   std::vector<DemoItem> items;
   std::shared_ptr<ConcatDataset> lmdb;
@@ -125,6 +127,7 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
   std::size_t timed_images = 0, batches = 0;
   ProgressLine progress("demo_ocr", static_cast<std::int64_t>(items.size()), "img");
   torch::NoGradGuard no_grad;
+  models::PackedWeightsScope packed_weights;  // the weights stay put for the whole run
   for (std::size_t start = 0; start < items.size(); start += static_cast<std::size_t>(options.batch_size)) {
     const std::size_t end = std::min(items.size(), start + static_cast<std::size_t>(options.batch_size));
     std::vector<cv::Mat> crops(end - start);
@@ -155,7 +158,8 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
     auto images = torch::empty({static_cast<long>(kept.size()), channels, options.imgH, options.imgW});
     pool.parallel_for(kept.size(), [&](std::size_t k) { align_into(crops[kept[k]], collate, images[static_cast<long>(k)]); });
     const auto t0 = std::chrono::steady_clock::now();
-    const auto recognition = ocr::recognize(model, *converter, images.to(device));
+    // Nothing after [s] is shown, so decoding may stop there (validation cannot: its loss needs every step).
+    const auto recognition = ocr::recognize(model, *converter, images.to(device), /*stop_when_all_ended=*/true);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (batches++ > 0 || end == items.size()) {  // the first batch warms up, unless it is the only one
       model_seconds += seconds;

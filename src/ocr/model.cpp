@@ -67,14 +67,26 @@ OcrModelImpl::OcrModelImpl(const OcrModelOptions& options) : options_(options) {
   }
 }
 
-torch::Tensor OcrModelImpl::forward(torch::Tensor input, const torch::Tensor& text, bool is_train) {
+torch::Tensor OcrModelImpl::contextual_features(torch::Tensor input) {
   if (!transformation_.is_empty()) input = transformation_.forward(input);
   auto features = feature_extraction_.forward(input);                       // [B, C, h, w]
   features = features.permute({0, 3, 1, 2}).mean(3);                        // pool the height: [B, w, C]
   if (!sequence_modeling_.is_empty()) features = sequence_modeling_.forward(features);
-  if (!ctc_prediction_.is_empty()) return ctc_prediction_.forward(features.contiguous());
+  return features.contiguous();
+}
+
+torch::Tensor OcrModelImpl::forward(torch::Tensor input, const torch::Tensor& text, bool is_train) {
+  const auto features = contextual_features(std::move(input));
+  if (!ctc_prediction_.is_empty()) return ctc_prediction_.forward(features);
   return std::static_pointer_cast<AttentionImpl>(attention_)
-      ->forward(features.contiguous(), text, is_train, options_.batch_max_length);
+      ->forward(features, text, is_train, options_.batch_max_length);
+}
+
+torch::Tensor OcrModelImpl::predict(torch::Tensor input, bool stop_when_all_ended) {
+  const auto features = contextual_features(std::move(input));
+  if (!ctc_prediction_.is_empty()) return ctc_prediction_.forward(features);
+  return std::static_pointer_cast<AttentionImpl>(attention_)
+      ->forward(features, {}, /*is_train=*/false, options_.batch_max_length, stop_when_all_ended);
 }
 
 void initialize_like_original(torch::nn::Module& model) {

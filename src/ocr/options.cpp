@@ -4,6 +4,7 @@
 
 #include "cargovision/core/error.h"
 #include "cargovision/io/json_file.h"
+#include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/converter.h"
 
 namespace cargovision {
@@ -32,6 +33,7 @@ void visit_stage_fields(Options& o, Visitor&& visit) {
   visit("output_channel", o.output_channel);
   visit("hidden_size", o.hidden_size);
   visit("device", o.device);
+  visit("kernels", o.kernels);
   visit("threads", o.threads);
   visit("log_level", o.log_level);
 }
@@ -110,6 +112,7 @@ void finalize_common(OcrRecognizerOptions& o) {
   require(o.imgH >= 8 && o.imgW >= 8, "--imgH {} x --imgW {} is too small", o.imgH, o.imgW);
   require(o.batch_size > 0, "--batch_size must be positive, got {}", o.batch_size);
   require(o.workers >= 0, "--workers must not be negative, got {}", o.workers);
+  models::check_kernels_name(o.kernels);
 }
 
 OcrDataOptions common_data_options(const OcrRecognizerOptions& o) {

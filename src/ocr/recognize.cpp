@@ -2,16 +2,15 @@
 
 #include <chrono>
 
+#include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/metrics.h"
 
 namespace cargovision::ocr {
 
-Recognition recognize(OcrModel& model, const LabelConverter& converter, const torch::Tensor& images) {
-  const auto& options = model->options();
-  const auto text_for_pred =
-      torch::zeros({images.size(0), options.batch_max_length + 1}, torch::TensorOptions(torch::kLong).device(images.device()));
+Recognition recognize(OcrModel& model, const LabelConverter& converter, const torch::Tensor& images,
+                      bool stop_when_all_ended) {
   Recognition result;
-  result.logits = model->forward(images, text_for_pred, /*is_train=*/false);
+  result.logits = model->predict(images, stop_when_all_ended);
   const auto [max_probability, indices] = torch::softmax(result.logits, 2).max(2);
   result.predictions = converter.decode(indices);
   result.confidence = converter.confidence(max_probability, indices);
@@ -37,6 +36,7 @@ torch::Tensor recognition_loss(const OcrModel& model, const torch::Tensor& logit
 ValidationResult validate(OcrModel& model, const LabelConverter& converter, SequentialOcrLoader& loader,
                           const c10::Device& device, bool compare_alphanumeric_lower) {
   torch::NoGradGuard no_grad;
+  models::PackedWeightsScope packed_weights;  // fixed for this validation round
   ValidationResult result;
   double loss_sum = 0.0, norm_ed_sum = 0.0;
   std::size_t batches = 0, correct = 0;

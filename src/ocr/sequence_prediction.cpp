@@ -1,5 +1,7 @@
 #include "cargovision/ocr/sequence_prediction.h"
 
+#include "cargovision/models/fast_lstm.h"
+
 namespace cargovision::ocr {
 namespace nn = torch::nn;
 
@@ -9,8 +11,12 @@ BidirectionalLstmImpl::BidirectionalLstmImpl(int64_t input_size, int64_t hidden_
 }
 
 torch::Tensor BidirectionalLstmImpl::forward(torch::Tensor input) {
-  rnn->flatten_parameters();
-  return linear->forward(std::get<0>(rnn->forward(input)));
+  auto recurrent = models::onednn_lstm_sequence(*rnn, input);
+  if (!recurrent.defined()) {
+    rnn->flatten_parameters();
+    recurrent = std::get<0>(rnn->forward(input));
+  }
+  return linear->forward(recurrent);
 }
 
 AttentionCellImpl::AttentionCellImpl(int64_t input_size, int64_t hidden_size, int64_t num_embeddings) {
@@ -37,7 +43,7 @@ AttentionImpl::AttentionImpl(int64_t input_size, int64_t hidden_size, int64_t nu
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& features, const torch::Tensor& text, bool is_train,
-                                     int64_t batch_max_length) {
+                                     int64_t batch_max_length, bool stop_when_all_ended) {
   const int64_t batch = features.size(0);
   const int64_t steps = batch_max_length + 1;  // + [s]
   const auto options = features.options();
@@ -59,7 +65,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& features, const torch:
     }
     return generator->forward(torch::stack(hiddens, 1));
   }
+  constexpr int64_t kEndOfSentence = 1;  // [s]
   auto previous = torch::zeros({batch}, options.dtype(torch::kLong));  // [GO]
+  auto ended = torch::zeros({batch}, options.dtype(torch::kBool));
   std::vector<torch::Tensor> logits;
   logits.reserve(steps);
   for (int64_t i = 0; i < steps; ++i) {
@@ -67,6 +75,10 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& features, const torch:
     auto step_logits = generator->forward(std::get<0>(state));
     previous = step_logits.argmax(1);
     logits.push_back(std::move(step_logits));
+    if (stop_when_all_ended) {
+      ended.logical_or_(previous == kEndOfSentence);
+      if (ended.all().item<bool>()) break;
+    }
   }
   return torch::stack(logits, 1);
 }

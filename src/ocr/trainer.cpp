@@ -15,6 +15,7 @@
 #include "cargovision/core/interrupt.h"
 #include "cargovision/core/progress.h"
 #include "cargovision/io/json_file.h"
+#include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/batch_loader.h"
 #include "cargovision/ocr/checkpoint.h"
 #include "cargovision/ocr/converter.h"
@@ -70,6 +71,7 @@ std::string validation_log(int iteration, const OcrTrainOptions& o, double train
 OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
   const c10::Device device = parse_device(options.device);
   configure_threads(options.threads);
+  models::use_kernels(options.kernels);
   torch::manual_seed(options.manualSeed);
   const fs::path run_dir = fs::path(options.saved_models_dir) / options.exp_name;
   fs::create_directories(run_dir);

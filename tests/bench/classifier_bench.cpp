@@ -9,12 +9,14 @@
 #include "cargovision/classify/evaluator.h"
 #include "cargovision/core/device.h"
 #include "cargovision/models/backbone.h"
+#include "cargovision/models/fast_kernels.h"
 
 namespace cargovision::bench {
 namespace {
 
 double inference_ms_per_image(torch::nn::AnyModule& model, int64_t batch, int64_t size, int iterations) {
   torch::InferenceMode guard;
+  models::PackedWeightsScope packed_weights;  // as `test` runs
   const auto input = torch::randn({batch, 3, size, size});
   model.forward(input);  // warm-up
   const auto start = Clock::now();

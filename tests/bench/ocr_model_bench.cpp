@@ -4,6 +4,7 @@
 
 #include "bench_tasks.h"
 #include "cargovision/core/error.h"
+#include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/converter.h"
 #include "cargovision/ocr/model.h"
 #include "cargovision/ocr/recognize.h"
@@ -33,6 +34,7 @@ ocr::OcrModelOptions full_size(const std::string& name) {
 
 double inference_ms_per_image(ocr::OcrModel& model, int64_t batch, int runs) {
   torch::InferenceMode guard;
+  models::PackedWeightsScope packed_weights;  // as demo_ocr runs
   const auto images = torch::randn({batch, 1, 32, 100});
   const auto text = torch::zeros({batch, model->options().batch_max_length + 1}, torch::kLong);
   model->forward(images, text, false);  // warm-up

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <filesystem>
 #include <cstdlib>
 #include <fstream>
@@ -327,6 +329,51 @@ TEST(OcrTraining, TinyModelLearnsTwoCodes) {
   int correct = 0;
   for (int i = 0; i < 8; ++i) correct += recognition.predictions[i] == labels[i];
   EXPECT_GE(correct, 6) << "loss " << first_loss << " -> " << last_loss;
+}
+
+// demo_ocr stops decoding once every image has emitted [s]. The test ties the [s] logit to the class k that the
+// untouched model predicts most: [s] = 2 * logit_k - c wins once logit_k exceeds c, and since each row's logit_k
+// grows at its own pace, rows end at different steps.
+TEST(OcrInference, StoppingAtTheLastEndOfSentenceChangesNoPrediction) {
+  torch::manual_seed(5);
+  auto options = tiny("None", "VGG", "BiLSTM", "Attn");
+  options.batch_max_length = 25;
+  ocr::AttnLabelConverter converter("0123456789");
+  options.num_class = converter.num_class();
+  ocr::OcrModel model(options);
+  ocr::initialize_like_original(*model);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto images = torch::randn({6, 1, 32, 64});
+  const auto untouched = model->predict(images);  // [B, 26, classes]
+  const int64_t k = std::get<0>(untouched.argmax(2).flatten().mode()).item<int64_t>();
+  const double c = untouched.select(2, k).select(1, 3).median().item<double>();
+  auto parameters = model->named_parameters();
+  auto weight = parameters["Prediction.generator.weight"], bias = parameters["Prediction.generator.bias"];
+  weight[1].copy_(2 * weight[k]);
+  bias[1].fill_(2 * bias[k].item<double>() - c);
+
+  const auto full = ocr::recognize(model, converter, images);
+  const auto early = ocr::recognize(model, converter, images, /*stop_when_all_ended=*/true);
+  const auto indices = full.logits.argmax(2);
+  std::set<int64_t> end_steps;
+  int64_t last_end = 0;
+  for (int64_t b = 0; b < indices.size(0); ++b) {
+    const auto ends = (indices[b] == 1).nonzero();
+    ASSERT_GT(ends.numel(), 0) << "row " << b << " never emits [s]; the test needs every row to end";
+    end_steps.insert(ends[0][0].item<int64_t>());
+    last_end = std::max(last_end, ends[0][0].item<int64_t>());
+  }
+  EXPECT_GE(end_steps.size(), 2u) << "rows should end at different steps";  // here steps 3 and 4
+  ASSERT_EQ(full.logits.size(1), 26);
+  EXPECT_EQ(early.logits.size(1), last_end + 1);
+  EXPECT_TRUE(torch::equal(early.logits, full.logits.narrow(1, 0, last_end + 1)));
+  EXPECT_EQ(early.predictions, full.predictions);
+  ASSERT_EQ(early.confidence.size(), full.confidence.size());
+  for (std::size_t i = 0; i < full.confidence.size(); ++i) EXPECT_DOUBLE_EQ(early.confidence[i], full.confidence[i]);
+  // Without the flag, or for CTC, every step runs.
+  EXPECT_EQ(model->predict(images).size(1), 26);
+  EXPECT_TRUE(torch::equal(model->predict(images), model->forward(images, {}, false)));
 }
 
 // The original's own files: train.py saves torch.save(model.state_dict()) (an OrderedDict) and its

@@ -51,3 +51,23 @@ TEST(OcrOptions, DemoReadsATrainingConfigAndStillRejectsTypos) {
     EXPECT_NE(std::string(e.what()).find("typo.json: unknown option 'num_iterations'"), std::string::npos) << e.what();
   }
 }
+
+TEST(OcrOptions, KernelsComeFromTheConfigAndAreChecked) {
+  cv_::testing::TempDir dir;
+  const auto path = (dir.path() / "kernels.json").string();
+  std::ofstream(path) << R"({"Prediction": "CTC", "kernels": "libtorch"})";
+  auto demo = cv_::load_ocr_demo_options(path);
+  EXPECT_EQ(demo.kernels, "libtorch");
+  EXPECT_EQ(cv_::OcrDemoOptions().kernels, "fast");
+
+  auto train = cv_::load_ocr_train_options(config("ocr_demo.json"));
+  train.kernels = "libtorch";
+  EXPECT_NE(cv_::options_text(train, 37).find("\nkernels: libtorch\n"), std::string::npos);
+  train.kernels = "onednn";
+  try {
+    cv_::finalize(train);
+    FAIL() << "an unknown kernels name must be an error";
+  } catch (const cv_::Error& e) {
+    EXPECT_STREQ(e.what(), "--kernels onednn: unknown kernels (use fast or libtorch)");
+  }
+}

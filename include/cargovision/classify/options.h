@@ -33,6 +33,7 @@ struct TrainOptions {
   int workers = 2;
   int threads = 0;
   std::string device = "cpu";
+  std::string kernels = "fast";          // fast (oneDNN on the CPU) | libtorch (PyTorch's arithmetic exactly)
   std::string log_level = "info";
   AugmentOptions augmentation;
 };
@@ -46,6 +47,7 @@ struct TestOptions {
   int workers = 2;
   int threads = 0;
   std::string device = "cpu";
+  std::string kernels = "fast";          // fast (oneDNN on the CPU) | libtorch (PyTorch's arithmetic exactly)
   std::string log_level = "info";
 };
 

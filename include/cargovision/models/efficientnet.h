@@ -18,7 +18,7 @@ class SqueezeExcitationImpl : public torch::nn::Module {
   SqueezeExcitationImpl(int64_t channels, int64_t squeezed);
   torch::Tensor forward(torch::Tensor x);
 
-  torch::nn::Conv2d fc1{nullptr}, fc2{nullptr};
+  FastConv2d fc1{nullptr}, fc2{nullptr};
 };
 TORCH_MODULE(SqueezeExcitation);
 

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "cargovision/models/fast_conv2d.h"
+
 namespace cargovision::models {
 
 struct ResNetOptions {
@@ -17,7 +19,7 @@ class BasicBlockImpl : public torch::nn::Module {
   BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride);
   torch::Tensor forward(torch::Tensor x);
 
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  FastConv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
   torch::nn::Sequential downsample{nullptr};
 };
@@ -29,7 +31,7 @@ class BottleneckImpl : public torch::nn::Module {
   BottleneckImpl(int64_t in_planes, int64_t planes, int64_t stride);
   torch::Tensor forward(torch::Tensor x);
 
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+  FastConv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};
 };
@@ -41,7 +43,7 @@ class ResNetImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
   int64_t feature_channels() const { return feature_channels_; }
 
-  torch::nn::Conv2d conv1{nullptr};
+  FastConv2d conv1{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
   torch::nn::Linear fc{nullptr};

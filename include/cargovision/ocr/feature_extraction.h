@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "cargovision/models/fast_conv2d.h"
+
 #include <string>
 
 namespace cargovision::ocr {
@@ -30,7 +32,7 @@ class GrclImpl : public torch::nn::Module {
  public:
   GrclImpl(int64_t input_channel, int64_t output_channel, int64_t iterations = 5);
   torch::Tensor forward(torch::Tensor input);
-  torch::nn::Conv2d wgf_u{nullptr}, wgr_x{nullptr}, wf_u{nullptr}, wr_x{nullptr};
+  models::FastConv2d wgf_u{nullptr}, wgr_x{nullptr}, wf_u{nullptr}, wr_x{nullptr};
   torch::nn::BatchNorm2d BN_x_init{nullptr};
   torch::nn::ModuleList GRCL{nullptr};
 };
@@ -45,7 +47,7 @@ class OcrResNetImpl : public torch::nn::Module {
 
  private:
   torch::nn::Sequential make_layer(int64_t& inplanes, int64_t planes, int blocks);
-  torch::nn::Conv2d conv0_1{nullptr}, conv0_2{nullptr}, conv1{nullptr}, conv2{nullptr}, conv3{nullptr},
+  models::FastConv2d conv0_1{nullptr}, conv0_2{nullptr}, conv1{nullptr}, conv2{nullptr}, conv3{nullptr},
       conv4_1{nullptr}, conv4_2{nullptr};
   torch::nn::BatchNorm2d bn0_1{nullptr}, bn0_2{nullptr}, bn1{nullptr}, bn2{nullptr}, bn3{nullptr}, bn4_1{nullptr},
       bn4_2{nullptr};

@@ -22,11 +22,16 @@ class OcrModelImpl : public torch::nn::Module {
   // input [B, C, imgH, imgW]; text [B, batch_max_length + 1] for Attn ([GO] + label when training;
   // ignored at inference and by CTC). Returns logits [B, T, num_class].
   torch::Tensor forward(torch::Tensor input, const torch::Tensor& text = {}, bool is_train = true);
+  // Greedy inference logits; for Attn with `stop_when_all_ended`, only the steps up to the last [s] of the batch
+  // (see AttentionImpl::forward). The same as forward(input, {}, false) otherwise.
+  torch::Tensor predict(torch::Tensor input, bool stop_when_all_ended = false);
   const OcrModelOptions& options() const { return options_; }
   // Encoder steps T the feature extractor yields for imgW (the CTC output length).
   int64_t sequence_length() const { return sequence_length_; }
 
  private:
+  torch::Tensor contextual_features(torch::Tensor input);  // stages 1-3: [B, T, C]
+
   OcrModelOptions options_;
   int64_t sequence_length_ = 0;
   torch::nn::AnyModule transformation_, sequence_modeling_, ctc_prediction_;

@@ -32,6 +32,7 @@ struct OcrRecognizerOptions {
   int output_channel = 512;
   int hidden_size = 256;
   std::string device = "cpu";
+  std::string kernels = "fast";          // fast (oneDNN on the CPU) | libtorch (PyTorch's arithmetic exactly)
   int threads = 0;
   std::string log_level = "info";
 };

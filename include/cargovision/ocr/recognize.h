@@ -18,8 +18,11 @@ struct Recognition {
   std::vector<double> confidence;
 };
 
-// Greedy decoding of a batch already on the model's device (model in eval mode, no grad).
-Recognition recognize(OcrModel& model, const LabelConverter& converter, const torch::Tensor& images);
+// Greedy decoding of a batch already on the model's device (model in eval mode, no grad). With
+// `stop_when_all_ended`, Attn decoding stops once every image has emitted [s]: the same predictions and
+// confidences, fewer logit steps (for callers that need no loss over all steps).
+Recognition recognize(OcrModel& model, const LabelConverter& converter, const torch::Tensor& images,
+                      bool stop_when_all_ended = false);
 
 // The training loss: CTC on log-softmax (zero_infinity) or cross-entropy ignoring [GO] padding.
 // For Attn, `logits` are the steps predicted after [GO] and compared with the text shifted left.

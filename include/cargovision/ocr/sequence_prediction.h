@@ -32,9 +32,11 @@ class AttentionImpl : public torch::nn::Module {
  public:
   AttentionImpl(int64_t input_size, int64_t hidden_size, int64_t num_classes);
   // Training: teacher forcing with `text` [B, steps] ([GO] + label); inference: greedy from [GO].
-  // Returns logits [B, steps, num_classes] with steps = batch_max_length + 1.
+  // Returns logits [B, steps, num_classes] with steps = batch_max_length + 1. With `stop_when_all_ended`
+  // (inference only), greedy decoding stops after the step at which the last sequence of the batch emitted [s]:
+  // fewer steps, each identical to the same step of a full run, since the rows never mix.
   torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& text, bool is_train,
-                        int64_t batch_max_length);
+                        int64_t batch_max_length, bool stop_when_all_ended = false);
   AttentionCell attention_cell{nullptr};
   torch::nn::Linear generator{nullptr};
 

@@ -1,0 +1,30 @@
+#pragma once
+// A drop-in torch::nn::Conv2d whose 3x3 stride-1 convolutions run as Winograd convolutions on the CPU.
+
+#include <torch/torch.h>
+
+#include "cargovision/models/fast_kernels.h"
+
+namespace cargovision::models {
+
+// Same options, parameters, state-dict keys and results (to float rounding) as torch::nn::Conv2d, with CPU
+// float32 convolutions on oneDNN, the library LibTorch itself links (so no new runtime dependency):
+// - 3x3, stride-1, undilated, ungrouped convolutions with >= 16 input and output channels run on oneDNN's
+//   Winograd kernels (F(4x4,3x3) / F(2x2,3x3): 2.25-4x fewer multiplications than the direct convolution
+//   LibTorch picks), forward and backward;
+// - inside a PackedWeightsScope, inference keeps every convolution's weights in oneDNN's layout, where
+//   LibTorch reorders them on every call (at batch 1 that reorder costs more than the convolution).
+// Anything else (CUDA, double, grouped or dilated convolutions, a CPU without the Winograd kernel, a build
+// without oneDNN's headers, or set_fast_kernels_enabled(false)) is torch::nn::Conv2d unchanged.
+class FastConv2dImpl : public torch::nn::Conv2dImpl {
+ public:
+  using torch::nn::Conv2dImpl::Conv2dImpl;
+  torch::Tensor forward(const torch::Tensor& input);
+};
+TORCH_MODULE(FastConv2d);
+
+// Runs `input` through `conv`'s parameters on oneDNN; an undefined tensor when neither oneDNN path applies (so
+// that callers and tests can tell which path ran).
+torch::Tensor onednn_conv2d(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);
+
+}  // namespace cargovision::models

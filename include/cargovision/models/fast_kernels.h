@@ -1,0 +1,46 @@
+#pragma once
+// Switches and scopes of the oneDNN kernels behind FastConv2d and the recognizer's LSTMs.
+
+#include <cstddef>
+#include <string>
+
+namespace cargovision::models {
+
+// Process-wide switch, on by default. Off, every layer runs LibTorch's own kernels: the arithmetic of
+// LibTorch (and PyTorch) exactly, for parity checks.
+void set_fast_kernels_enabled(bool enabled);
+bool fast_kernels_enabled();
+
+// Whether this build has oneDNN's headers and this CPU has its Winograd kernel (AVX-512); false means every
+// layer runs LibTorch's kernels whatever the switch says.
+bool fast_kernels_available();
+
+// The apps' `--kernels` option: "fast" (the default) or "libtorch". Sets the switch above, logs which kernels
+// will run (fast ones asked for on a CPU or build without them are reported, not an error) and throws Error
+// naming the valid values for anything else.
+void use_kernels(const std::string& name);
+void check_kernels_name(const std::string& name);  // the same check alone, for option validation
+inline constexpr const char* kKernelsHelp =
+    "fast: oneDNN's Winograd convolutions and LSTMs on the CPU (results equal to float rounding); "
+    "libtorch: LibTorch's own kernels, the arithmetic of PyTorch exactly";
+
+// For runs whose weights do not change (demo, test, validation rounds, benchmarks): while one of these is
+// alive, FastConv2d and the recognizer's LSTMs keep each weight in oneDNN's layout (a Winograd transform, the
+// blocked layout of the direct kernels, the LSTM's packed gates; keyed by tensor identity and version, so an
+// in-place change is seen) instead of reordering it on every call, and small batches (<= 4 images) use oneDNN's
+// Winograd inference kernels, whose weight layout costs up to 4x the convolution weights' memory (1x
+// otherwise). The kept copies go when the last scope ends. Without oneDNN this does nothing.
+class PackedWeightsScope {
+ public:
+  PackedWeightsScope();
+  ~PackedWeightsScope();
+  PackedWeightsScope(const PackedWeightsScope&) = delete;
+  PackedWeightsScope& operator=(const PackedWeightsScope&) = delete;
+};
+
+bool packed_weights_scope_open();
+
+// How many packed copies are kept right now (for tests).
+std::size_t packed_weight_count();
+
+}  // namespace cargovision::models

@@ -1,0 +1,313 @@
+// The oneDNN kernels behind FastConv2d and the recognizer's LSTMs, each against LibTorch and a naive loop at a
+// fixed seed, plus the `--kernels` switch.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "cargovision/core/error.h"
+#include "cargovision/models/fast_conv2d.h"
+#include "cargovision/models/fast_lstm.h"
+
+namespace cargovision::models {
+namespace {
+
+// Restores the process-wide switch whatever a test does.
+class WinogradSwitch {
+ public:
+  explicit WinogradSwitch(bool enabled) : previous_(fast_kernels_enabled()) { set_fast_kernels_enabled(enabled); }
+  ~WinogradSwitch() { set_fast_kernels_enabled(previous_); }
+
+ private:
+  bool previous_;
+};
+
+FastConv2d make(int64_t in, int64_t out, int64_t padding, bool bias, int64_t stride = 1, int64_t kernel = 3) {
+  return FastConv2d(torch::nn::Conv2dOptions(in, out, kernel).padding(padding).stride(stride).bias(bias));
+}
+
+// Winograd reorders the arithmetic; its error grows with the input channels, so compare against the output scale.
+void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, double relative = 2e-5) {
+  ASSERT_EQ(actual.sizes(), expected.sizes());
+  const double scale = expected.abs().max().item<double>();
+  const double error = (actual - expected).abs().max().item<double>();
+  EXPECT_LE(error, relative * scale) << "max error " << error << " at output scale " << scale;
+}
+
+torch::Tensor naive_conv3x3(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const auto x = input.accessor<float, 4>();
+  const auto w = weight.accessor<float, 4>();
+  const int64_t batch = input.size(0), in = input.size(1), height = input.size(2), width = input.size(3);
+  const int64_t out = weight.size(0);
+  auto result = torch::zeros({batch, out, height, width}, torch::kDouble);
+  auto r = result.accessor<double, 4>();
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t y = 0; y < height; ++y)
+        for (int64_t xo = 0; xo < width; ++xo) {
+          double sum = bias.defined() ? bias[o].item<double>() : 0.0;
+          for (int64_t i = 0; i < in; ++i)
+            for (int64_t ky = 0; ky < 3; ++ky)
+              for (int64_t kx = 0; kx < 3; ++kx) {
+                const int64_t sy = y + ky - 1, sx = xo + kx - 1;
+                if (sy >= 0 && sy < height && sx >= 0 && sx < width) sum += double(x[n][i][sy][sx]) * w[o][i][ky][kx];
+              }
+          r[n][o][y][xo] = sum;
+        }
+  return result.to(torch::kFloat);
+}
+
+class FastConv2dTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fast_kernels_available()) GTEST_SKIP() << "no oneDNN Winograd kernel in this build or on this CPU";
+    torch::manual_seed(7);
+  }
+};
+
+TEST_F(FastConv2dTest, MatchesNaiveLoop) {
+  auto conv = make(16, 16, 1, true);
+  const auto input = torch::randn({2, 16, 5, 7});
+  torch::NoGradGuard no_grad;
+  const auto output = onednn_conv2d(*conv, input);
+  ASSERT_TRUE(output.defined());
+  expect_close(output, naive_conv3x3(input, conv->weight, conv->bias));
+}
+
+TEST_F(FastConv2dTest, ForwardMatchesLibTorchAcrossShapes) {
+  struct Case {
+    int64_t batch, in, out, height, width, padding;
+    bool bias;
+  };
+  for (const Case c : {Case{1, 64, 64, 16, 50, 1, false}, Case{3, 32, 48, 9, 13, 1, true},
+                       Case{5, 128, 64, 4, 26, 1, false}, Case{2, 16, 32, 8, 8, 0, true}}) {
+    SCOPED_TRACE(testing::Message() << "batch " << c.batch << " " << c.in << "->" << c.out << " " << c.height << "x"
+                                    << c.width << " pad " << c.padding);
+    auto conv = make(c.in, c.out, c.padding, c.bias);
+    const auto input = torch::randn({c.batch, c.in, c.height, c.width});
+    torch::NoGradGuard no_grad;
+    const auto output = onednn_conv2d(*conv, input);
+    ASSERT_TRUE(output.defined());
+    const auto expected = torch::conv2d(input, conv->weight, conv->bias, 1, c.padding);
+    expect_close(output, expected);
+    expect_close(conv->forward(input), expected);
+  }
+}
+
+TEST_F(FastConv2dTest, BackwardMatchesLibTorch) {
+  for (const bool bias : {false, true}) {
+    SCOPED_TRACE(bias ? "with bias" : "without bias");
+    auto conv = make(32, 48, 1, bias);
+    const auto input = torch::randn({4, 32, 10, 12}).requires_grad_(true);
+    const auto upstream = torch::randn({4, 48, 10, 12});
+
+    const auto output = conv->forward(input);
+    ASSERT_NE(output.grad_fn(), nullptr);
+    EXPECT_NE(output.grad_fn()->name().find("WinogradConvolution"), std::string::npos) << output.grad_fn()->name();
+    (output * upstream).sum().backward();
+    const auto grad_input = input.grad().clone(), grad_weight = conv->weight.grad().clone();
+    const auto grad_bias = bias ? conv->bias.grad().clone() : torch::Tensor();
+
+    input.mutable_grad() = torch::Tensor();
+    conv->zero_grad();
+    (torch::conv2d(input, conv->weight, conv->bias, 1, 1) * upstream).sum().backward();
+    expect_close(output, torch::conv2d(input, conv->weight, conv->bias, 1, 1));
+    expect_close(grad_input, input.grad());
+    expect_close(grad_weight, conv->weight.grad());
+    if (bias) expect_close(grad_bias, conv->bias.grad());
+  }
+}
+
+TEST_F(FastConv2dTest, FrozenInputStillGetsWeightGradients) {
+  auto conv = make(16, 16, 1, false);
+  const auto input = torch::randn({2, 16, 6, 6});  // no requires_grad: only the weight needs one
+  (conv->forward(input) * 2).sum().backward();
+  const auto expected = torch::autograd::grad({(torch::conv2d(input, conv->weight, {}, 1, 1) * 2).sum()},
+                                              {conv->weight})[0];
+  expect_close(conv->weight.grad(), expected);
+}
+
+TEST_F(FastConv2dTest, OtherShapesFallBackToLibTorch) {
+  torch::NoGradGuard no_grad;
+  const auto input = torch::randn({1, 16, 8, 8});
+  EXPECT_FALSE(onednn_conv2d(*make(16, 16, 1, false, /*stride=*/2), input).defined());
+  EXPECT_FALSE(onednn_conv2d(*make(16, 16, 0, false, 1, /*kernel=*/1), input).defined());
+  EXPECT_FALSE(onednn_conv2d(*make(16, 16, 2, false), input).defined());
+  EXPECT_FALSE(onednn_conv2d(*make(1, 16, 1, false), torch::randn({1, 1, 8, 8})).defined());
+  EXPECT_FALSE(onednn_conv2d(*make(16, 16, 1, false), input.to(torch::kDouble)).defined());
+  auto strided = make(16, 16, 1, false, 2);
+  EXPECT_TRUE(torch::equal(strided->forward(input), torch::conv2d(input, strided->weight, {}, 2, 1)));
+}
+
+TEST_F(FastConv2dTest, PackedScopeRunsOtherShapesOnOneDnn) {
+  struct Case {
+    int64_t in, kernel, stride, padding, height, width;
+  };
+  // The recognizers' 2x2 and 1x1 convolutions, a strided one whose right padding LibTorch's floor drops,
+  // and a one-channel input layer.
+  for (const Case c : {Case{32, 2, 1, 0, 2, 25}, Case{32, 1, 1, 0, 8, 25}, Case{16, 3, 2, 1, 9, 10},
+                       Case{1, 3, 1, 1, 32, 100}}) {
+    SCOPED_TRACE(testing::Message() << c.kernel << "x" << c.kernel << " stride " << c.stride << " pad " << c.padding);
+    auto conv = make(c.in, 48, c.padding, true, c.stride, c.kernel);
+    const auto input = torch::randn({2, c.in, c.height, c.width});
+    torch::NoGradGuard no_grad;
+    const auto expected = torch::conv2d(input, conv->weight, conv->bias, c.stride, c.padding);
+    EXPECT_FALSE(onednn_conv2d(*conv, input).defined());  // outside a scope: LibTorch
+    PackedWeightsScope scope;
+    const auto output = onednn_conv2d(*conv, input);
+    ASSERT_TRUE(output.defined());
+    expect_close(output, expected);
+  }
+}
+
+TEST_F(FastConv2dTest, SwitchOffIsLibTorchBitForBit) {
+  WinogradSwitch off(false);
+  auto conv = make(32, 32, 1, true);
+  const auto input = torch::randn({2, 32, 8, 9});
+  torch::NoGradGuard no_grad;
+  EXPECT_FALSE(onednn_conv2d(*conv, input).defined());
+  EXPECT_TRUE(torch::equal(conv->forward(input), torch::conv2d(input, conv->weight, conv->bias, 1, 1)));
+}
+
+TEST_F(FastConv2dTest, PackedWeightsFollowInPlaceChangesAndGoWithTheScope) {
+  auto conv = make(32, 32, 1, false);
+  const auto input = torch::randn({1, 32, 6, 10});
+  torch::NoGradGuard no_grad;
+  {
+    PackedWeightsScope scope;
+    const auto first = conv->forward(input);
+    EXPECT_EQ(packed_weight_count(), 1u);
+    expect_close(conv->forward(input), first);
+    EXPECT_EQ(packed_weight_count(), 1u);  // reused, not repacked
+    conv->weight.mul_(-2.0);              // bumps the version: the packed copy must not be used
+    expect_close(conv->forward(input), first * -2.0);
+    EXPECT_EQ(packed_weight_count(), 1u);  // the old copy was replaced
+    {
+      auto other = make(32, 32, 1, false);
+      other->forward(input);
+      EXPECT_EQ(packed_weight_count(), 2u);
+    }
+    make(32, 32, 1, false)->forward(input);  // the dead module's copy is dropped when the next one is packed
+    EXPECT_EQ(packed_weight_count(), 2u);
+  }
+  EXPECT_EQ(packed_weight_count(), 0u);
+}
+
+TEST(FastConv2d, SameStateDictKeysAsConv2d) {
+  auto fast = make(16, 32, 1, true);
+  torch::nn::Conv2d plain(torch::nn::Conv2dOptions(16, 32, 3).padding(1));
+  std::vector<std::string> fast_keys, plain_keys;
+  for (const auto& item : fast->named_parameters()) fast_keys.push_back(item.key());
+  for (const auto& item : plain->named_parameters()) plain_keys.push_back(item.key());
+  EXPECT_EQ(fast_keys, plain_keys);
+  EXPECT_EQ(fast->weight.sizes(), plain->weight.sizes());
+  EXPECT_NE(std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(fast.ptr()), nullptr);
+}
+
+// One LSTM direction the way the gate equations read (gates i, f, g, o; LibTorch's layout), in double.
+torch::Tensor naive_lstm_direction(const torch::Tensor& input, const torch::Tensor& w_ih, const torch::Tensor& w_hh,
+                                   const torch::Tensor& b_ih, const torch::Tensor& b_hh, bool reverse) {
+  const auto x = input.to(torch::kDouble);
+  const int64_t batch = x.size(0), steps = x.size(1), hidden = w_hh.size(1);
+  auto h = torch::zeros({batch, hidden}, torch::kDouble), c = torch::zeros({batch, hidden}, torch::kDouble);
+  auto output = torch::zeros({batch, steps, hidden}, torch::kDouble);
+  const auto wi = w_ih.to(torch::kDouble), wh = w_hh.to(torch::kDouble);
+  const auto bias = (b_ih + b_hh).to(torch::kDouble);
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t t = reverse ? steps - 1 - s : s;
+    const auto gates = x.select(1, t).matmul(wi.t()) + h.matmul(wh.t()) + bias;
+    const auto i = torch::sigmoid(gates.slice(1, 0, hidden));
+    const auto f = torch::sigmoid(gates.slice(1, hidden, 2 * hidden));
+    const auto g = torch::tanh(gates.slice(1, 2 * hidden, 3 * hidden));
+    const auto o = torch::sigmoid(gates.slice(1, 3 * hidden, 4 * hidden));
+    c = f * c + i * g;
+    h = o * torch::tanh(c);
+    output.select(1, t).copy_(h);
+  }
+  return output.to(torch::kFloat);
+}
+
+torch::nn::LSTM make_lstm(int64_t features, int64_t hidden, bool bidirectional) {
+  return torch::nn::LSTM(torch::nn::LSTMOptions(features, hidden).bidirectional(bidirectional).batch_first(true));
+}
+
+class FastLstmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fast_kernels_available()) GTEST_SKIP() << "no oneDNN kernels in this build or on this CPU";
+    torch::manual_seed(11);
+  }
+};
+
+TEST_F(FastLstmTest, BidirectionalMatchesNaiveLoopAndLibTorch) {
+  auto lstm = make_lstm(24, 16, true);
+  for (const int64_t batch : {1, 3}) {
+    SCOPED_TRACE(testing::Message() << "batch " << batch);
+    const auto input = torch::randn({batch, 7, 24});
+    torch::NoGradGuard no_grad;
+    const auto output = onednn_lstm_sequence(*lstm, input);
+    ASSERT_TRUE(output.defined());
+    ASSERT_EQ(output.sizes(), (std::vector<int64_t>{batch, 7, 32}));
+    const auto p = lstm->named_parameters();
+    const auto forward = naive_lstm_direction(input, p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"],
+                                              p["bias_hh_l0"], false);
+    const auto backward = naive_lstm_direction(input, p["weight_ih_l0_reverse"], p["weight_hh_l0_reverse"],
+                                               p["bias_ih_l0_reverse"], p["bias_hh_l0_reverse"], true);
+    expect_close(output, torch::cat({forward, backward}, 2), 1e-5);
+    expect_close(output, std::get<0>(lstm->forward(input)), 1e-5);
+  }
+}
+
+TEST_F(FastLstmTest, UnidirectionalMatchesLibTorch) {
+  auto lstm = make_lstm(10, 12, false);
+  const auto input = torch::randn({2, 5, 10});
+  torch::NoGradGuard no_grad;
+  const auto output = onednn_lstm_sequence(*lstm, input);
+  ASSERT_TRUE(output.defined());
+  expect_close(output, std::get<0>(lstm->forward(input)), 1e-5);
+}
+
+TEST_F(FastLstmTest, TrainingAndOtherLayoutsStayOnLibTorch) {
+  auto lstm = make_lstm(8, 8, true);
+  const auto input = torch::randn({2, 4, 8});
+  EXPECT_FALSE(onednn_lstm_sequence(*lstm, input).defined());  // weights need gradients: autograd's LSTM
+  torch::NoGradGuard no_grad;
+  EXPECT_FALSE(onednn_lstm_sequence(*make_lstm(8, 8, true), input.to(torch::kDouble)).defined());
+  auto time_first = torch::nn::LSTM(torch::nn::LSTMOptions(8, 8).bidirectional(true));
+  EXPECT_FALSE(onednn_lstm_sequence(*time_first, input).defined());
+  auto stacked = torch::nn::LSTM(torch::nn::LSTMOptions(8, 8).num_layers(2).batch_first(true));
+  EXPECT_FALSE(onednn_lstm_sequence(*stacked, input).defined());
+  WinogradSwitch off(false);
+  EXPECT_FALSE(onednn_lstm_sequence(*lstm, input).defined());
+}
+
+TEST_F(FastLstmTest, PackedWeightsFollowInPlaceChanges) {
+  auto lstm = make_lstm(8, 6, true);
+  const auto input = torch::randn({1, 5, 8});
+  torch::NoGradGuard no_grad;
+  PackedWeightsScope scope;
+  const auto first = onednn_lstm_sequence(*lstm, input);
+  EXPECT_EQ(packed_weight_count(), 3u);  // input weights, hidden weights, summed biases
+  EXPECT_TRUE(torch::equal(onednn_lstm_sequence(*lstm, input), first));
+  EXPECT_EQ(packed_weight_count(), 3u);
+  lstm->named_parameters()["weight_hh_l0"].mul_(0.5);
+  const auto changed = onednn_lstm_sequence(*lstm, input);
+  expect_close(changed, std::get<0>(lstm->forward(input)), 1e-5);
+  EXPECT_FALSE(torch::allclose(changed, first));
+}
+
+TEST(Kernels, OptionSetsTheSwitchAndRejectsUnknownNames) {
+  WinogradSwitch restore(true);
+  use_kernels("libtorch");
+  EXPECT_FALSE(fast_kernels_enabled());
+  use_kernels("fast");
+  EXPECT_TRUE(fast_kernels_enabled());
+  try {
+    use_kernels("mkl");
+    FAIL() << "no error for an unknown name";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "--kernels mkl: unknown kernels (use fast or libtorch)");
+  }
+  EXPECT_TRUE(fast_kernels_enabled());  // a bad name changes nothing
+}
+
+}  // namespace
+}  // namespace cargovision::models
