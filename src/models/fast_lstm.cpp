@@ -1,7 +1,6 @@
 #include "cargovision/models/fast_lstm.h"
 
-#include <mutex>
-#include <unordered_map>
+#include <array>
 
 #include "onednn_support.h"
 
@@ -14,18 +13,12 @@ using dnnl::memory;
 
 struct LstmKey {
   int64_t time, batch, features, hidden, directions;
-  bool operator==(const LstmKey& o) const {
-    return time == o.time && batch == o.batch && features == o.features && hidden == o.hidden &&
-           directions == o.directions;
-  }
+  std::array<int64_t, 5> fields() const { return {time, batch, features, hidden, directions}; }
+  bool operator==(const LstmKey& o) const { return fields() == o.fields(); }
 };
 
 struct LstmKeyHash {
-  std::size_t operator()(const LstmKey& k) const {
-    std::size_t h = 0;
-    for (int64_t v : {k.time, k.batch, k.features, k.hidden, k.directions}) h = h * 1000003u ^ std::hash<int64_t>()(v);
-    return h;
-  }
+  std::size_t operator()(const LstmKey& k) const { return onednn::hash_fields(k.fields()); }
 };
 
 struct LstmPlan {
@@ -59,20 +52,9 @@ std::unique_ptr<LstmPlan> build_plan(const LstmKey& key) {
   return plan;
 }
 
-std::mutex plans_mutex;
-std::unordered_map<LstmKey, std::unique_ptr<LstmPlan>, LstmKeyHash> plans;
-
 const LstmPlan* find_plan(const LstmKey& key) {
-  std::lock_guard<std::mutex> lock(plans_mutex);
-  auto found = plans.find(key);
-  if (found != plans.end()) return found->second.get();
-  std::unique_ptr<LstmPlan> plan;
-  try {
-    plan = build_plan(key);
-  } catch (const dnnl::error&) {
-    plan = nullptr;
-  }
-  return plans.emplace(key, std::move(plan)).first->second.get();
+  static onednn::PlanCache<LstmKey, LstmPlan, LstmKeyHash> plans;
+  return plans.find(key, build_plan);
 }
 
 }  // namespace

@@ -5,6 +5,9 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "cargovision_build_config.h"
@@ -33,6 +36,38 @@ struct Reorder {
   Reorder(const dnnl::memory::desc& source, const dnnl::memory::desc& target);
   torch::Tensor operator()(const torch::Tensor& source) const;  // into a new buffer
   void run(void* source, void* target) const;
+};
+
+// Hash of a plan key's integer fields.
+template <typename Fields>
+std::size_t hash_fields(const Fields& fields) {
+  std::size_t h = 0;
+  for (int64_t v : fields) h = h * 1000003u ^ std::hash<int64_t>()(v);
+  return h;
+}
+
+// oneDNN primitives built once per shape, each for the life of the process (autograd nodes refer to a plan by
+// address until their backward has run). A shape oneDNN has no kernel for is remembered as nullptr, not retried.
+template <typename Key, typename Plan, typename KeyHash>
+class PlanCache {
+ public:
+  template <typename Build>
+  const Plan* find(const Key& key, Build&& build) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = plans_.find(key);
+    if (found != plans_.end()) return found->second.get();
+    std::unique_ptr<Plan> plan;
+    try {
+      plan = build(key);
+    } catch (const dnnl::error&) {
+      plan = nullptr;
+    }
+    return plans_.emplace(key, std::move(plan)).first->second.get();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<Key, std::unique_ptr<Plan>, KeyHash> plans_;
 };
 
 // `make()`'s result (the `sources` in `layout`), kept while a PackedWeightsScope is open for as long as every

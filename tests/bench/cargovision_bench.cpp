@@ -2,6 +2,7 @@
 //   cargovision_bench classifier [--arch resnet152] [--size 224] [--iterations 5] [--threads 0] [--work DIR]
 //   cargovision_bench ocr-data [--iterations 30] [--work DIR]   (loader samples/s, batch 64, 32x100 grey)
 //   cargovision_bench ocr [--iterations 20] [--models TPS-ResNet-BiLSTM-Attn,None-VGG-BiLSTM-CTC]
+// Every task takes --kernels fast|libtorch, as the apps do.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -10,6 +11,7 @@
 #include "cargovision/core/app.h"
 #include "cargovision/core/device.h"
 #include "cargovision/core/logging.h"
+#include "cargovision/models/fast_kernels.h"
 
 int main(int argc, char** argv) {
   return cargovision::run_guarded([&] {
@@ -21,6 +23,7 @@ int main(int argc, char** argv) {
     int folder_images = 64;
     std::vector<std::string> models{"TPS-ResNet-BiLSTM-Attn", "None-VGG-BiLSTM-CTC"};
     std::string work = "build/bench_work";
+    std::string kernels = "fast";
     CLI::App app{"cargovision benchmark driver (see scripts/bench.sh)"};
     app.add_option("task", task, "classifier | ocr-data | ocr")->check(CLI::IsMember({"classifier", "ocr-data", "ocr"}));
     app.add_option("--arch", arch, "classifier backbone")->capture_default_str();
@@ -30,8 +33,10 @@ int main(int argc, char** argv) {
     app.add_option("--folder-images", folder_images, "images for the test-folder overhead run")->capture_default_str();
     app.add_option("--models", models, "recognizers for the ocr task")->delimiter(',')->capture_default_str();
     app.add_option("--work", work, "scratch folder")->capture_default_str();
+    app.add_option("--kernels", kernels, cargovision::models::kKernelsHelp)->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     cargovision::setup_logging("warn");
+    cargovision::models::use_kernels(kernels);
     nlohmann::json result;
     if (task == "ocr-data") {
       result = cargovision::bench::ocr_data_bench(work, iterations);

@@ -66,6 +66,7 @@ nlohmann::json folder_overhead(const std::string& arch, int64_t size, const std:
   options.test_dir = (work / "folder").string();
   options.output = (work / "report.csv").string();
   options.batch_size = 16;
+  options.kernels = models::fast_kernels_enabled() ? "fast" : "libtorch";  // as the driver's --kernels
   const auto summary = test_classifier(options);
   return {{"test_model_ms_per_image", summary.model_ms_per_image},
           {"test_total_ms_per_image", summary.total_ms_per_image},

@@ -55,13 +55,15 @@ torch::Tensor naive_conv3x3(const torch::Tensor& input, const torch::Tensor& wei
   return result.to(torch::kFloat);
 }
 
-class FastConv2dTest : public ::testing::Test {
+class FastKernelsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!fast_kernels_available()) GTEST_SKIP() << "no oneDNN Winograd kernel in this build or on this CPU";
     torch::manual_seed(7);
   }
 };
+class FastConv2dTest : public FastKernelsTest {};
+class FastLstmTest : public FastKernelsTest {};
 
 TEST_F(FastConv2dTest, MatchesNaiveLoop) {
   auto conv = make(16, 16, 1, true);
@@ -137,14 +139,12 @@ TEST_F(FastConv2dTest, OtherShapesFallBackToLibTorch) {
   EXPECT_TRUE(torch::equal(strided->forward(input), torch::conv2d(input, strided->weight, {}, 2, 1)));
 }
 
-TEST_F(FastConv2dTest, PackedScopeRunsOtherShapesOnOneDnn) {
+TEST_F(FastConv2dTest, PackedScopeRunsOtherSpatialKernelsOnOneDnn) {
   struct Case {
     int64_t in, kernel, stride, padding, height, width;
   };
-  // The recognizers' 2x2 and 1x1 convolutions, a strided one whose right padding LibTorch's floor drops,
-  // and a one-channel input layer.
-  for (const Case c : {Case{32, 2, 1, 0, 2, 25}, Case{32, 1, 1, 0, 8, 25}, Case{16, 3, 2, 1, 9, 10},
-                       Case{1, 3, 1, 1, 32, 100}}) {
+  // The recognizers' 2x2 convolutions and a strided one whose right padding LibTorch's floor drops.
+  for (const Case c : {Case{32, 2, 1, 0, 2, 25}, Case{512, 2, 2, 0, 4, 26}, Case{16, 3, 2, 1, 9, 10}}) {
     SCOPED_TRACE(testing::Message() << c.kernel << "x" << c.kernel << " stride " << c.stride << " pad " << c.padding);
     auto conv = make(c.in, 48, c.padding, true, c.stride, c.kernel);
     const auto input = torch::randn({2, c.in, c.height, c.width});
@@ -156,6 +156,18 @@ TEST_F(FastConv2dTest, PackedScopeRunsOtherShapesOnOneDnn) {
     ASSERT_TRUE(output.defined());
     expect_close(output, expected);
   }
+}
+
+TEST_F(FastConv2dTest, PackedScopeLeavesOneByOneAndFewChannelInputsToLibTorch) {
+  torch::NoGradGuard no_grad;
+  PackedWeightsScope scope;
+  const auto features = torch::randn({2, 32, 8, 25});
+  auto pointwise = make(32, 64, 0, false, 1, /*kernel=*/1);
+  EXPECT_FALSE(onednn_conv2d(*pointwise, features).defined());
+  EXPECT_TRUE(torch::equal(pointwise->forward(features), torch::conv2d(features, pointwise->weight)));
+  auto grey_input = make(1, 32, 1, false);
+  EXPECT_FALSE(onednn_conv2d(*grey_input, torch::randn({2, 1, 32, 100})).defined());
+  EXPECT_EQ(packed_weight_count(), 0u);
 }
 
 TEST_F(FastConv2dTest, SwitchOffIsLibTorchBitForBit) {
@@ -228,14 +240,6 @@ torch::Tensor naive_lstm_direction(const torch::Tensor& input, const torch::Tens
 torch::nn::LSTM make_lstm(int64_t features, int64_t hidden, bool bidirectional) {
   return torch::nn::LSTM(torch::nn::LSTMOptions(features, hidden).bidirectional(bidirectional).batch_first(true));
 }
-
-class FastLstmTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!fast_kernels_available()) GTEST_SKIP() << "no oneDNN kernels in this build or on this CPU";
-    torch::manual_seed(11);
-  }
-};
 
 TEST_F(FastLstmTest, BidirectionalMatchesNaiveLoopAndLibTorch) {
   auto lstm = make_lstm(24, 16, true);

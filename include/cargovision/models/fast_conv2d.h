@@ -12,8 +12,9 @@ namespace cargovision::models {
 // - 3x3, stride-1, undilated, ungrouped convolutions with >= 16 input and output channels run on oneDNN's
 //   Winograd kernels (F(4x4,3x3) / F(2x2,3x3): 2.25-4x fewer multiplications than the direct convolution
 //   LibTorch picks), forward and backward;
-// - inside a PackedWeightsScope, inference keeps every convolution's weights in oneDNN's layout, where
-//   LibTorch reorders them on every call (at batch 1 that reorder costs more than the convolution).
+// - inside a PackedWeightsScope, inference keeps the weights of these and of the other spatial convolutions over
+//   >= 16 input channels (2x2, strided 3x3) in oneDNN's layout, where LibTorch reorders them on every call (at
+//   batch 1 that reorder costs more than the convolution); 1x1 convolutions stay LibTorch's matrix products.
 // Anything else (CUDA, double, grouped or dilated convolutions, a CPU without the Winograd kernel, a build
 // without oneDNN's headers, or set_fast_kernels_enabled(false)) is torch::nn::Conv2d unchanged.
 class FastConv2dImpl : public torch::nn::Conv2dImpl {
