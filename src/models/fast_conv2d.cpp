@@ -16,7 +16,8 @@ bool plain_convolution(const torch::nn::detail::ConvNdOptions<2>& o) {
          c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()) != nullptr;
 }
 
-// Where the Winograd kernels apply and pay: 3x3, stride 1, padding <= 1, >= 16 channels (fewer are padded to 16).
+// Where the Winograd kernels apply and pay: 3x3, stride 1, padding <= 1, >= 16 input and output channels (with
+// fewer, oneDNN would pad them to 16 and do more work than the direct kernel).
 bool winograd_shape(const torch::nn::detail::ConvNdOptions<2>& o) {
   const auto& padding = *c10::get<torch::ExpandingArray<2>>(o.padding());
   return (*o.kernel_size())[0] == 3 && (*o.kernel_size())[1] == 3 && (*o.stride())[0] == 1 && (*o.stride())[1] == 1 &&

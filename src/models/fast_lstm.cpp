@@ -1,5 +1,6 @@
 #include "cargovision/models/fast_lstm.h"
 
+#include <algorithm>
 #include <array>
 
 #include "onednn_support.h"

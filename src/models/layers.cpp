@@ -3,7 +3,7 @@
 namespace cargovision::models {
 
 FastConv2d make_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding, int64_t groups,
-                            bool bias) {
+                     bool bias) {
   return FastConv2d(
       torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).groups(groups).bias(bias));
 }

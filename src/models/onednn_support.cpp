@@ -1,5 +1,6 @@
 #include "onednn_support.h"
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <unordered_map>

@@ -8,7 +8,7 @@
 namespace cargovision::models {
 
 FastConv2d make_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0,
-                            int64_t groups = 1, bool bias = false);
+                     int64_t groups = 1, bool bias = false);
 
 enum class Activation { kNone, kReLU, kReLU6, kSiLU };
 

@@ -4,9 +4,9 @@
 
 #include <torch/torch.h>
 
-#include "cargovision/models/fast_conv2d.h"
-
 #include <string>
+
+#include "cargovision/models/fast_conv2d.h"
 
 namespace cargovision::ocr {
 
