@@ -5,16 +5,22 @@
 #include "cargovision/core/logging.h"
 #include "cargovision/ocr/cli.h"
 #include "cargovision/ocr/demo.h"
+#include "cargovision/ocr/shipped_model.h"
 
 int main(int argc, char** argv) {
   return cargovision::run_guarded([&] {
     cargovision::OcrDemoOptions options;
     std::string config = cargovision::find_config_argument(argc, argv);
+    // Without a model of their own, users read with the shipped recognizer and its options.
+    if (config.empty() && cargovision::find_option_argument(argc, argv, "--saved_model").empty()) {
+      options = cargovision::ocr::shipped_demo_options();
+    }
     if (!config.empty()) options = cargovision::load_ocr_demo_options(config);
 
     CLI::App app{"Recognize every crop of --image_folder (or --lmdb) with a recognizer checkpoint; prints and writes "
                  "demo_result.csv (image_path,predicted_label,confidence[,GT,correct,char_accuracy]) and "
-                 "log_demo_result.txt. The architecture options must match the checkpoint's."};
+                 "log_demo_result.txt. The architecture options must match the checkpoint's. Without --saved_model and "
+                 "--config it reads with the shipped recognizer (data/models/codes_recognizer)."};
     app.get_formatter()->column_width(36);
     cargovision::add_ocr_demo_options(app, options, config);
     CLI11_PARSE(app, argc, argv);

@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
     app.add_option("--training", options.training_per_folder, "Training crops per folder")->capture_default_str();
     app.add_option("--validation", options.validation_per_folder, "Validation crops per folder")->capture_default_str();
     app.add_option("--seed", options.seed, "Random seed; the same seed gives the same files")->capture_default_str();
-    app.add_option("--height", crop.height, "Crop height in pixels (width follows the text)")->capture_default_str();
+    app.add_option("--height", crop.height, "Fixed crop height in pixels; 0 = random in [--min-height, --max-height] (width follows the text)")
+        ->capture_default_str();
+    app.add_option("--min-height", crop.min_height, "Smallest crop height")->capture_default_str();
+    app.add_option("--max-height", crop.max_height, "Largest crop height")->capture_default_str();
     app.add_option("--font", crop.fonts, "TrueType font file(s); default: the Debian fonts installed");
     app.add_option("--rotation", crop.rotation_degrees, "Maximum rotation in degrees")->capture_default_str();
     app.add_option("--perspective", crop.perspective, "Maximum corner jitter (fraction of the height)")->capture_default_str();
@@ -31,6 +34,14 @@ int main(int argc, char** argv) {
     app.add_option("--low-contrast-probability", crop.low_contrast_probability, "Share with faded paint")->capture_default_str();
     app.add_option("--loose-crop-probability", crop.loose_crop_probability, "Share with wide margins")->capture_default_str();
     app.add_option("--stencil-probability", crop.stencil_probability, "Share of stencilled codes")->capture_default_str();
+    app.add_option("--peel-probability", crop.peel_probability, "Share with flaked paint")->capture_default_str();
+    app.add_option("--shadow-probability", crop.shadow_probability, "Share with a cast shadow")->capture_default_str();
+    app.add_option("--glare-probability", crop.glare_probability, "Share with a glare spot")->capture_default_str();
+    app.add_option("--neighbour-probability", crop.neighbour_probability, "Share with other marks cut by the frame")
+        ->capture_default_str();
+    app.add_option("--condensed-probability", crop.condensed_probability, "Share with squeezed glyphs")->capture_default_str();
+    app.add_option("--low-resolution-probability", crop.low_resolution_probability, "Share rendered small and enlarged")
+        ->capture_default_str();
     app.add_option("--jpeg-quality-min", crop.jpeg_quality_min, "Lowest JPEG quality")->capture_default_str();
     app.add_option("--jpeg-quality-max", crop.jpeg_quality_max, "Highest JPEG quality")->capture_default_str();
     app.add_option("--lmdb", lmdb_output,
@@ -40,7 +51,7 @@ int main(int argc, char** argv) {
 
     cargovision::setup_logging(log_level, "");
     if (crop.fonts.empty() && cargovision::find_system_fonts().empty()) {
-      spdlog::warn("no TrueType fonts found (install fonts-dejavu-core); using OpenCV's Hershey font");
+      spdlog::warn("no TrueType fonts found (scripts/setup.sh installs them); using OpenCV's Hershey font");
     }
     cargovision::generate_code_dataset(options);
     spdlog::info("wrote {}", options.output_dir);

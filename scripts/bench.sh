@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests). Usage: scripts/bench.sh classifier [--iterations N] [--arch NAME]
 #                               scripts/bench.sh ocr-data [--iterations N]
+#                               scripts/bench.sh ocr-stream [--iterations N]
 #                               scripts/bench.sh ocr [--iterations N]
 # Prints cargovision's figures next to torchvision's, measured in the same run with the same threads,
 # and their ratios (inference: cargovision ms / torchvision ms, lower is better; training: samples/s
@@ -9,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 task="${1:-classifier}"
 shift || true
-[[ "$task" == "classifier" || "$task" == "ocr-data" || "$task" == "ocr" ]] || {
-  echo "bench: unknown task '$task' (available: classifier, ocr-data, ocr)" >&2; exit 2; }
+[[ "$task" == "classifier" || "$task" == "ocr-data" || "$task" == "ocr-stream" || "$task" == "ocr" ]] || {
+  echo "bench: unknown task '$task' (available: classifier, ocr-data, ocr-stream, ocr)" >&2; exit 2; }
 bash scripts/setup.sh --reference
 bash scripts/build.sh >/dev/null
 threads=$(nproc)
@@ -36,6 +37,20 @@ print(f"{'samples/s':32}{'cargovision':>14}{'original (py)':>14}{'ratio':>9}")
 for threads in (1, 2):
     key = f"samples_per_s_{threads}_threads"
     print(f"{f'{threads} loader thread(s)':32}{ours[key]:14.0f}{theirs[key]:14.0f}{ours[key] / theirs[key]:9.2f}  (higher is better)")
+PY
+  exit 0
+fi
+if [[ "$task" == "ocr-stream" ]]; then
+  [[ "$iterations" == 5 ]] && iterations=20
+  echo "bench: training fed by the code-crop generator vs an LMDB of the same generator's crops, batch 32, $iterations iterations"
+  ours=$(build/bin/cargovision_bench ocr-stream --iterations "$iterations" --threads "$threads" --work build/bench_work)
+  /usr/bin/python3 - "$ours" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+print(f"{'training samples/s':32}{'stream':>10}{'LMDB':>10}{'ratio':>9}")
+ratio = r["stream_samples_per_s"] / r["lmdb_samples_per_s"]
+print(f"{r['model']:32}{r['stream_samples_per_s']:10.1f}{r['lmdb_samples_per_s']:10.1f}{ratio:9.3f}  (goal >= 0.90)")
+print(f"generator alone, one thread: {r['generator_crops_per_s_1_thread']:.0f} crops/s")
 PY
   exit 0
 fi

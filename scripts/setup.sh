@@ -5,10 +5,16 @@
 # scripts/fuzz.sh)
 set -euo pipefail
 
+# Free fonts the code-crop generator draws with (src/synth/font_catalog.cpp keeps their upright sans, mono,
+# condensed and stencil faces): DIN-like, grotesque, geometric, technical (ISO 3098) and stencil lettering.
+fonts=(fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-liberation2 fonts-freefont-ttf fonts-croscore
+       fonts-roboto-unhinted fonts-open-sans fonts-urw-base35 fonts-allerta fonts-b612 fonts-bebas-neue
+       fonts-league-spartan fonts-hack fonts-firacode fonts-jetbrains-mono fonts-cantarell fonts-noto-mono fonts-go
+       fonts-clear-sans fonts-jura fonts-karla fonts-cabin fonts-dosis fonts-beteckna fonts-osifont fonts-lato)
 packages=(build-essential cmake pkg-config ccache
           libtorch-dev libopenblas0-openmp libdnnl-dev
           libopencv-dev liblmdb-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev
-          fonts-dejavu-core fonts-dejavu-extra fonts-liberation)
+          "${fonts[@]}")
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang)  # libFuzzer comes with Debian's clang
 fi

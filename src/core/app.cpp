@@ -27,14 +27,17 @@ int run_guarded(const std::function<int()>& body) {
   return 1;
 }
 
-std::string find_config_argument(int argc, const char* const* argv) {
-  const std::string flag = "--config";
+std::string find_option_argument(int argc, const char* const* argv, const std::string& flag) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == flag && i + 1 < argc) return argv[i + 1];
     if (arg.rfind(flag + "=", 0) == 0) return arg.substr(flag.size() + 1);
   }
   return "";
+}
+
+std::string find_config_argument(int argc, const char* const* argv) {
+  return find_option_argument(argc, argv, "--config");
 }
 
 }  // namespace cargovision

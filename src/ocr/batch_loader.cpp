@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "cargovision/core/error.h"
+#include "cargovision/ocr/synthetic_codes.h"
 
 namespace cargovision {
 
@@ -37,7 +38,7 @@ OcrBatch OcrBatchPrefetcher::build(const std::vector<SampleRef>& samples) {
   batch.images = torch::empty({static_cast<long>(samples.size()), channels_, collate_.imgH, collate_.imgW});
   batch.labels.resize(samples.size());
   pool_.parallel_for(samples.size(), [&](std::size_t i) {
-    OcrSample sample = samples[i].dataset->get(samples[i].index);
+    OcrSample sample = samples[i].source->get(samples[i].index);
     align_into(sample.image, collate_, batch.images[static_cast<long>(i)]);
     batch.labels[i] = std::move(sample.label);
   });
@@ -86,7 +87,8 @@ std::optional<OcrBatch> OcrBatchPrefetcher::next() {
   return std::nullopt;
 }
 
-BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uint32_t seed) : shuffle_random_(seed) {
+BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uint32_t seed, std::size_t skip_batches)
+    : shuffle_random_(seed) {
   require(options.batch_size > 0, "--batch_size must be positive, got {}", options.batch_size);
   require(options.total_data_usage_ratio > 0.0 && options.total_data_usage_ratio <= 1.0,
           "--total_data_usage_ratio must be in (0, 1], got {}", options.total_data_usage_ratio);
@@ -99,21 +101,33 @@ BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uin
   for (std::size_t d = 0; d < selections.size(); ++d) {
     const int share = per_dataset_batch_size(options.batch_size, ratios[d]);
     log_ += dashes + "\n";
-    auto hierarchical = hierarchical_dataset(options.train_data, options, {selections[d]});
-    log_ += hierarchical.log;
-    const std::size_t total = hierarchical.dataset.size();
     Stream stream;
-    stream.used = static_cast<std::size_t>(static_cast<double>(total) * options.total_data_usage_ratio);
-    require(stream.used > 0, "{}: selection '{}' has {} samples; total_data_usage_ratio {} leaves none",
-            options.train_data, selections[d], total, options.total_data_usage_ratio);
+    std::string total_text;
+    if (selections[d] == kSyntheticSelection) {
+      auto source = std::make_shared<SyntheticCodeSource>(training_stream_seed(seed), SyntheticCodeSource::kEndless, options);
+      stream.used = source->size();
+      total_text = "endless (generated)";
+      const std::string source_line = fmt::format("dataset_root:    (code-crop generator)\t dataset: {}\n", selections[d]);
+      spdlog::info("{}", source_line.substr(0, source_line.size() - 1));
+      log_ += source_line;
+      datasets_.push_back(std::move(source));
+    } else {
+      require(!options.train_data.empty(), "--select_data '{}' names LMDB selection '{}' but --train_data is empty",
+              options.select_data, selections[d]);
+      auto hierarchical = hierarchical_dataset(options.train_data, options, {selections[d]});
+      log_ += hierarchical.log;
+      const std::size_t total = hierarchical.dataset.size();
+      stream.used = static_cast<std::size_t>(static_cast<double>(total) * options.total_data_usage_ratio);
+      require(stream.used > 0, "{}: selection '{}' has {} samples; total_data_usage_ratio {} leaves none",
+              options.train_data, selections[d], total, options.total_data_usage_ratio);
+      total_text = fmt::format("{} x {} (total_data_usage_ratio) = {}", total, options.total_data_usage_ratio, stream.used);
+      datasets_.push_back(std::make_shared<ConcatDataset>(std::move(hierarchical.dataset)));
+    }
     const std::string line = fmt::format(
-        "num total samples of {}: {} x {} (total_data_usage_ratio) = {}\nnum samples of {} per batch: {} x {} "
-        "(batch_ratio) = {}",
-        selections[d], total, options.total_data_usage_ratio, stream.used, selections[d], options.batch_size,
-        ratios[d], share);
+        "num total samples of {}: {}\nnum samples of {} per batch: {} x {} (batch_ratio) = {}", selections[d],
+        total_text, selections[d], options.batch_size, ratios[d], share);
     spdlog::info("{}", line);
     log_ += line + "\n";
-    datasets_.push_back(std::make_shared<ConcatDataset>(std::move(hierarchical.dataset)));
     streams_.push_back(std::move(stream));
     batch_sizes_.push_back(share);
     size_texts.push_back(std::to_string(share));
@@ -125,6 +139,7 @@ BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uin
   spdlog::info("{}", total_line);
   log_ += fmt::format("{}\n{}\n{}\n", dashes, total_line, dashes);
 
+  for (std::size_t skipped = 0; skipped < skip_batches; ++skipped) plan();
   const int channels = options.rgb ? 3 : 1;
   prefetcher_ = std::make_unique<OcrBatchPrefetcher>([this] { return plan(); }, collate_options(options), channels,
                                                      static_cast<std::size_t>(std::max(0, options.workers)));
@@ -134,6 +149,10 @@ std::optional<std::vector<SampleRef>> BatchBalancedLoader::plan() {
   std::vector<SampleRef> samples;
   for (std::size_t d = 0; d < streams_.size(); ++d) {
     Stream& stream = streams_[d];
+    if (datasets_[d]->endless()) {  // a generated stream: the next samples, never repeated
+      for (int k = 0; k < batch_sizes_[d]; ++k) samples.push_back({datasets_[d].get(), stream.position++});
+      continue;
+    }
     if (stream.position >= stream.order.size()) {  // a new pass: reshuffle this stream only
       stream.order.resize(stream.used);
       std::iota(stream.order.begin(), stream.order.end(), std::size_t{0});
@@ -153,7 +172,7 @@ OcrBatch BatchBalancedLoader::next() {
   return std::move(*batch);
 }
 
-SequentialOcrLoader::SequentialOcrLoader(std::shared_ptr<const ConcatDataset> dataset, const OcrDataOptions& options,
+SequentialOcrLoader::SequentialOcrLoader(std::shared_ptr<const OcrSampleSource> dataset, const OcrDataOptions& options,
                                          int batch_size)
     : dataset_(std::move(dataset)), batch_size_(batch_size) {
   require(batch_size > 0, "batch size must be positive, got {}", batch_size);
@@ -170,5 +189,20 @@ SequentialOcrLoader::SequentialOcrLoader(std::shared_ptr<const ConcatDataset> da
 }
 
 std::optional<OcrBatch> SequentialOcrLoader::next() { return prefetcher_->next(); }
+
+ValidationSource open_validation_source(const std::string& valid_data, const OcrDataOptions& options) {
+  // A fixed seed of its own: the same set for every run, whatever --manualSeed, unless one is given.
+  constexpr std::uint64_t kDefaultValidationSeed = 20261125;
+  if (const auto spec = parse_synthetic_set(valid_data, kDefaultValidationSeed)) {
+    ValidationSource result;
+    result.source = std::make_shared<SyntheticCodeSource>(spec->seed, spec->count, options);
+    result.log = fmt::format("dataset_root:    (code-crop generator)\t dataset: {} ({} samples, seed {})\n", valid_data,
+                             spec->count, spec->seed);
+    spdlog::info("validation: {} generated crops (seed {})", spec->count, spec->seed);
+    return result;
+  }
+  auto hierarchy = hierarchical_dataset(valid_data, options);
+  return {std::make_shared<ConcatDataset>(std::move(hierarchy.dataset)), std::move(hierarchy.log)};
+}
 
 }  // namespace cargovision

@@ -38,8 +38,9 @@ void add_ocr_train_options(CLI::App& app, OcrTrainOptions& o, std::string& confi
   app.add_option("--config", config_file, "JSON file with any of the options below (same names); the command line wins");
   app.add_option("--exp_name", o.exp_name, "run name (default {Transformation}-{FeatureExtraction}-{SequenceModeling}-{Prediction}-Seed{manualSeed})");
   app.add_option("--saved_models_dir", o.saved_models_dir, "where runs go: <dir>/<exp_name>/")->capture_default_str();
-  app.add_option("--train_data", o.train_data, "root of the training LMDBs");
-  app.add_option("--valid_data", o.valid_data, "root of the validation LMDBs");
+  app.add_option("--train_data", o.train_data, "root of the training LMDBs (not needed when --select_data is only synth)");
+  app.add_option("--valid_data", o.valid_data,
+                 "root of the validation LMDBs, or synth:N[:SEED] for N generated crops (a fixed set per SEED)");
   app.add_option("--manualSeed", o.manualSeed, "random seed")->capture_default_str();
   app.add_option("--num_iter", o.num_iter, "iterations to train")->capture_default_str();
   app.add_option("--valInterval", o.valInterval, "validate every this many iterations")->capture_default_str();
@@ -51,7 +52,14 @@ void add_ocr_train_options(CLI::App& app, OcrTrainOptions& o, std::string& confi
   app.add_option("--rho", o.rho, "Adadelta decay rate")->capture_default_str();
   app.add_option("--eps", o.eps, "Adadelta epsilon")->capture_default_str();
   app.add_option("--grad_clip", o.grad_clip, "gradient clipping (total norm)")->capture_default_str();
-  app.add_option("--select_data", o.select_data, "'-'-separated LMDB selections under --train_data ('/' = all)")
+  app.add_option("--warmup_iter", o.warmup_iter, "linear learning-rate warm-up over this many iterations")
+      ->capture_default_str();
+  app.add_option("--lr_schedule", o.lr_schedule, "constant | cosine (decays to lr * final_lr_ratio at num_iter)")
+      ->capture_default_str();
+  app.add_option("--final_lr_ratio", o.final_lr_ratio, "the cosine schedule's last lr as a fraction of --lr")
+      ->capture_default_str();
+  app.add_option("--select_data", o.select_data,
+                 "'-'-separated LMDB selections under --train_data ('/' = all); 'synth' = endless generated code crops")
       ->capture_default_str();
   app.add_option("--batch_ratio", o.batch_ratio, "'-'-separated batch share of each selection")->capture_default_str();
   app.add_option("--total_data_usage_ratio", o.total_data_usage_ratio, "fraction of each selection used")

@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "cargovision/core/error.h"
 #include "cargovision/io/json_file.h"
 #include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/converter.h"
+#include "cargovision/ocr/shipped_model.h"
+#include "cargovision/ocr/synthetic_codes.h"
 
 namespace cargovision {
 namespace {
@@ -56,6 +60,9 @@ void visit_train_fields(OcrTrainOptions& o, Visitor&& visit) {
   visit("rho", o.rho);
   visit("eps", o.eps);
   visit("grad_clip", o.grad_clip);
+  visit("warmup_iter", o.warmup_iter);
+  visit("lr_schedule", o.lr_schedule);
+  visit("final_lr_ratio", o.final_lr_ratio);
   visit("select_data", o.select_data);
   visit("batch_ratio", o.batch_ratio);
   visit("total_data_usage_ratio", o.total_data_usage_ratio);
@@ -175,11 +182,19 @@ OcrDemoOptions load_ocr_demo_options(const std::string& path) {
 
 void finalize(OcrTrainOptions& o) {
   finalize_common(o);
-  require(!o.train_data.empty(), "--train_data is required");
+  const auto selections = split_dashes(o.select_data);
+  const bool only_generated = std::all_of(selections.begin(), selections.end(),
+                                          [](const std::string& name) { return name == kSyntheticSelection; });
+  require(!o.train_data.empty() || only_generated,
+          "--train_data is required (only --select_data synth trains without LMDBs)");
   require(!o.valid_data.empty(), "--valid_data is required");
   require(o.num_iter > 0 && o.valInterval > 0, "--num_iter and --valInterval must be positive, got {} and {}",
           o.num_iter, o.valInterval);
   require(o.grad_clip > 0, "--grad_clip must be positive, got {}", o.grad_clip);
+  require(o.warmup_iter >= 0, "--warmup_iter must not be negative, got {}", o.warmup_iter);
+  require(o.lr_schedule == "constant" || o.lr_schedule == "cosine",
+          "unknown --lr_schedule '{}' (valid: constant, cosine)", o.lr_schedule);
+  require(o.final_lr_ratio >= 0 && o.final_lr_ratio <= 1, "--final_lr_ratio must be in [0, 1], got {}", o.final_lr_ratio);
   if (o.exp_name.empty()) {
     o.exp_name = fmt::format("{}-{}-{}-{}-Seed{}", o.Transformation, o.FeatureExtraction, o.SequenceModeling,
                              o.Prediction, o.manualSeed);
@@ -188,7 +203,8 @@ void finalize(OcrTrainOptions& o) {
 
 void finalize(OcrDemoOptions& o) {
   finalize_common(o);
-  require(!o.saved_model.empty(), "--saved_model is required");
+  require(!o.saved_model.empty(), "--saved_model is required{}",
+          ocr::shipped_model_lookup_error().empty() ? "" : " (" + ocr::shipped_model_lookup_error() + ")");
   require(o.image_folder.empty() != o.lmdb.empty(), "give exactly one of --image_folder and --lmdb");
 }
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -33,22 +34,44 @@ void append_text(const fs::path& file, const std::string& text) {
   out << text;
 }
 
-// Adadelta (the original's default) or Adam over the trainable parameters.
+// Adadelta (the original's default) or Adam over the trainable parameters; both save their state
+// beside latest.pth so a resumed run continues with the same moments.
 class OcrOptimizer {
  public:
   OcrOptimizer(const OcrTrainOptions& o, const std::vector<torch::Tensor>& params) {
-    if (o.adam) adam_ = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr).betas({o.beta1, 0.999}));
-    else adadelta_ = std::make_unique<Adadelta>(params, o.lr, o.rho, o.eps);
+    if (o.adam) optimizer_ = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr).betas({o.beta1, 0.999}));
+    else optimizer_ = std::make_unique<Adadelta>(params, AdadeltaOptions(o.lr).rho(o.rho).eps(o.eps));
   }
-  void step() {
-    if (adam_) adam_->step();
-    else adadelta_->step();
+  void step() { optimizer_->step(); }
+  void set_lr(double lr) {
+    for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
+  }
+  void save(const fs::path& path) const {
+    const fs::path temporary = path.string() + ".tmp";
+    torch::save(*optimizer_, temporary.string());
+    fs::rename(temporary, path);
+  }
+  void load(const fs::path& path) {
+    try {
+      torch::load(*optimizer_, path.string());
+    } catch (const c10::Error& e) {
+      throw Error(fmt::format("{}: cannot restore the optimizer state ({}); resume with --FT to start it afresh",
+                              path.string(), e.what_without_backtrace()));
+    }
   }
 
  private:
-  std::unique_ptr<torch::optim::Adam> adam_;
-  std::unique_ptr<Adadelta> adadelta_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
 };
+
+// The optimizer state saved beside a checkpoint.
+fs::path optimizer_state_path(const std::string& checkpoint) { return checkpoint + ".optim"; }
+
+double sidecar_number(const fs::path& sidecar, const char* key, double fallback) {
+  if (!fs::exists(sidecar)) return fallback;
+  const auto json = read_json_file(sidecar.string());
+  return json.contains(key) && json.at(key).is_number() ? json.at(key).get<double>() : fallback;
+}
 
 // The original's block after each validation: losses, current and best metrics, five predictions.
 std::string validation_log(int iteration, const OcrTrainOptions& o, double train_loss, const ocr::ValidationResult& v,
@@ -68,6 +91,17 @@ std::string validation_log(int iteration, const OcrTrainOptions& o, double train
 
 }  // namespace
 
+double scheduled_lr(const OcrTrainOptions& o, int iteration) {
+  double factor = 1.0;
+  if (o.lr_schedule == "cosine") {
+    const double progress = std::clamp(static_cast<double>(iteration - o.warmup_iter) /
+                                           std::max(1, o.num_iter - o.warmup_iter), 0.0, 1.0);
+    factor = o.final_lr_ratio + (1.0 - o.final_lr_ratio) * 0.5 * (1.0 + std::cos(M_PI * progress));
+  }
+  if (iteration < o.warmup_iter) factor *= 0.01 + 0.99 * static_cast<double>(iteration) / o.warmup_iter;
+  return o.lr * factor;
+}
+
 OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
   const c10::Device device = parse_device(options.device);
   configure_threads(options.threads);
@@ -78,11 +112,16 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
   OcrTrainSummary summary;
   summary.run_dir = run_dir.string();
 
+  // A resumed run (--saved_model without --FT) continues the count, the best scores and the data streams.
+  const bool resuming = !options.saved_model.empty() && !options.FT;
+  const int start_iteration = resuming ? ocr::checkpoint_iteration(options.saved_model) : 0;
+  require(start_iteration < options.num_iter, "{}: saved at iteration {}, which already reaches --num_iter {}",
+          options.saved_model, start_iteration, options.num_iter);
   const OcrDataOptions data = data_options(options);
-  BatchBalancedLoader train_loader(data, options.manualSeed);
-  auto valid_hierarchy = hierarchical_dataset(options.valid_data, data);
-  append_text(run_dir / "log_dataset.txt", train_loader.log() + valid_hierarchy.log + std::string(80, '-') + "\n");
-  auto valid = std::make_shared<ConcatDataset>(std::move(valid_hierarchy.dataset));
+  BatchBalancedLoader train_loader(data, options.manualSeed, static_cast<std::size_t>(start_iteration));
+  auto validation = open_validation_source(options.valid_data, data);
+  append_text(run_dir / "log_dataset.txt", train_loader.log() + validation.log + std::string(80, '-') + "\n");
+  const auto valid = validation.source;
   const int batch_size = train_loader.total_batch_size();  // the original replaces opt.batch_size by it
 
   const auto converter = ocr::make_converter(options.Prediction, options.character);
@@ -90,7 +129,6 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
   ocr::initialize_like_original(*model);
   spdlog::info("model {}: {} trainable parameters, num_class {}", ocr::stage_name(model->options()),
                ocr::count_trainable_parameters(*model), converter->num_class());
-  int start_iteration = 0;
   if (options.FT && options.saved_model.empty()) {
     spdlog::warn("--FT without --saved_model: nothing to fine-tune from, training from scratch");
   }
@@ -106,9 +144,17 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
       for (const auto& key : report.missing) spdlog::warn("  not in the checkpoint, kept as initialised: {}", key);
       for (const auto& key : report.unexpected) spdlog::warn("  not in the model, ignored: {}", key);
     }
-    if (!options.FT) start_iteration = ocr::checkpoint_iteration(options.saved_model);
-    require(start_iteration < options.num_iter, "{}: saved at iteration {}, which already reaches --num_iter {}",
-            options.saved_model, start_iteration, options.num_iter);
+  }
+  if (resuming) {
+    // Best scores: from the checkpoint's sidecar, else from the best files beside it; a best file is
+    // replaced only by a strictly better score.
+    const fs::path saved_dir = fs::path(options.saved_model).parent_path();
+    summary.best_accuracy = sidecar_number(options.saved_model + ".json", "best_accuracy",
+                                           sidecar_number(saved_dir / "best_accuracy.pth.json", "accuracy", -1.0));
+    summary.best_norm_ED = sidecar_number(options.saved_model + ".json", "best_norm_ED",
+                                          sidecar_number(saved_dir / "best_norm_ED.pth.json", "norm_ED", -1.0));
+    spdlog::info("resuming at iteration {} (best accuracy {:.3f}, best norm_ED {:.4f})", start_iteration,
+                 summary.best_accuracy, summary.best_norm_ED);
   }
   model->to(device);
   model->train();
@@ -118,6 +164,15 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
     if (p.requires_grad()) trainable.push_back(p);
   }
   OcrOptimizer optimizer(options, trainable);
+  if (resuming) {
+    const fs::path state = optimizer_state_path(options.saved_model);
+    if (fs::exists(state)) {
+      optimizer.load(state);
+      spdlog::info("restored the optimizer state from {}", state.string());
+    } else {
+      spdlog::warn("{} not found: the optimizer starts afresh (the weights and counters are restored)", state.string());
+    }
+  }
   nlohmann::json options_json = options;
   options_json["num_class"] = converter->num_class();
   write_json_file((run_dir / "options.json").string(), options_json);
@@ -125,9 +180,13 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
 
   const bool alphanumeric = options.sensitive && options.data_filtering_off;
   const auto save = [&](const std::string& name, int iteration, const ocr::ValidationResult& result) {
-    nlohmann::json sidecar{{"iteration", iteration}, {"accuracy", result.accuracy}, {"norm_ED", result.norm_ED},
-                           {"options", options_json}};
-    ocr::save_ocr_checkpoint(*model, (run_dir / name).string(), sidecar);
+    nlohmann::json sidecar{{"iteration", iteration},         {"accuracy", result.accuracy},
+                           {"norm_ED", result.norm_ED},       {"best_accuracy", summary.best_accuracy},
+                           {"best_norm_ED", summary.best_norm_ED}, {"options", options_json}};
+    const std::string path = (run_dir / name).string();
+    // The optimizer state first: a checkpoint whose sidecar is written always has it complete beside.
+    if (name == "latest.pth") optimizer.save(optimizer_state_path(path));
+    ocr::save_ocr_checkpoint(*model, path, sidecar);
   };
 
   install_interrupt_handler();
@@ -155,14 +214,16 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
                               run_dir.string(), loss_value, iteration + 1, run_dir.string()));
     }
     model->zero_grad();
+    optimizer.set_lr(scheduled_lr(options, iteration));
     loss.backward();
     torch::nn::utils::clip_grad_norm_(trainable, options.grad_clip);
     optimizer.step();
     loss_sum += loss_value;
     ++loss_count;
-    progress.advance(1, fmt::format("loss {:.4f} batch {}", loss_value, batch_size));
+    progress.advance(1, fmt::format("loss {:.4f} lr {:.2g} batch {}", loss_value, scheduled_lr(options, iteration), batch_size));
 
-    if ((iteration + 1) % options.valInterval == 0 || iteration == start_iteration) {
+    // As the original: at the first iteration of a run and every valInterval; a resumed run keeps the schedule.
+    if ((iteration + 1) % options.valInterval == 0 || (iteration == 0 && !resuming)) {
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
       model->eval();
       SequentialOcrLoader valid_loader(valid, data, batch_size);

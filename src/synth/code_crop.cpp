@@ -3,11 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <memory>
-#include <mutex>
 #include <opencv2/freetype.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -22,26 +20,9 @@ namespace cargovision {
 namespace fs = std::filesystem;
 namespace {
 
-char random_digit(NumpyRandom& random) { return static_cast<char>('0' + random_index(random, 10)); }
-char random_letter(NumpyRandom& random) { return static_cast<char>('A' + random_index(random, 26)); }
-
-std::string digits(int count, NumpyRandom& random) {
-  std::string text;
-  for (int i = 0; i < count; ++i) text += random_digit(random);
-  return text;
-}
-
-std::string letters(int count, NumpyRandom& random) {
-  std::string text;
-  for (int i = 0; i < count; ++i) text += random_letter(random);
-  return text;
-}
-
-// One freetype renderer per font file, loaded once (loading parses the file).
+// FreeType faces are not thread-safe: every loader thread keeps its own renderer per font file.
 cv::Ptr<cv::freetype::FreeType2> font_renderer(const std::string& path) {
-  static std::mutex mutex;
-  static std::map<std::string, cv::Ptr<cv::freetype::FreeType2>> cache;
-  std::lock_guard<std::mutex> lock(mutex);
+  thread_local std::map<std::string, cv::Ptr<cv::freetype::FreeType2>> cache;
   auto& renderer = cache[path];
   if (!renderer) {
     renderer = cv::freetype::createFreeType2();
@@ -50,115 +31,373 @@ cv::Ptr<cv::freetype::FreeType2> font_renderer(const std::string& path) {
   return renderer;
 }
 
-}  // namespace
-
-int iso6346_check_digit(const std::string& first_ten) {
-  require(first_ten.size() == 10, "ISO 6346 needs 10 characters before the check digit, got '{}'", first_ten);
-  int sum = 0;
-  for (int i = 0; i < 10; ++i) {
-    const char c = first_ten[static_cast<std::size_t>(i)];
-    int value = 0;
-    if (c >= '0' && c <= '9') {
-      value = c - '0';
-    } else {
-      require(c >= 'A' && c <= 'Z', "ISO 6346: invalid character '{}' in '{}'", c, first_ten);
-      value = 10 + (c - 'A');
-      value += (value - 1) / 10;  // letters skip the multiples of 11: A=10, B=12, ... K=21, L=23
-    }
-    sum += value << i;
-  }
-  return (sum % 11) % 10;
+const std::vector<std::string>& installed_fonts() {
+  static const std::vector<std::string> fonts = find_system_fonts();
+  return fonts;
 }
 
-std::string random_code(CodeFormat format, NumpyRandom& random) {
-  switch (format) {
-    case CodeFormat::kFourDigits: return digits(4, random);
-    case CodeFormat::kWagonLong:
-      return digits(3, random) + random_letter(random) + digits(2, random) + random_letter(random) + digits(2, random);
-    case CodeFormat::kWagonShort: return digits(4, random) + random_letter(random) + digits(2, random) + random_letter(random);
-    case CodeFormat::kLetterDigitsLetters: return random_letter(random) + digits(4, random) + letters(3, random);
-    case CodeFormat::kTwoLettersSixDigits: return letters(2, random) + digits(6, random);
-    case CodeFormat::kIso6346: {
-      static const char categories[] = {'U', 'J', 'Z'};
-      const std::string first = letters(3, random) + categories[random_index(random, 3)] + digits(6, random);
-      return first + std::to_string(iso6346_check_digit(first));
-    }
-  }
-  throw Error("unknown code format");
+double luminance(const cv::Scalar& bgr) { return 0.114 * bgr[0] + 0.587 * bgr[1] + 0.299 * bgr[2]; }
+
+// Wall colours of wagons and containers (BGR): blue, red, maroon, green, greys, brown, orange, yellow,
+// white, black, teal.
+cv::Scalar random_wall(NumpyRandom& random) {
+  static const cv::Scalar walls[] = {{140, 75, 25},  {95, 45, 15},   {45, 40, 165},  {45, 30, 110}, {55, 115, 45},
+                                     {40, 75, 35},   {130, 130, 128}, {190, 190, 186}, {40, 70, 115}, {60, 95, 150},
+                                     {30, 115, 225}, {40, 190, 225}, {225, 225, 220}, {35, 35, 38},  {125, 120, 35}};
+  return jitter_colour(walls[random_index(random, std::size(walls))], 22, random);
 }
 
-std::vector<std::string> find_system_fonts() {
-  static const char* candidates[] = {
-      "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-      "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
-      "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf",
-      "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-      "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
-      "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-      "/usr/share/fonts/truetype/liberation/LiberationMono-Bold.ttf",
-      "/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf",
-  };
-  std::vector<std::string> found;
-  for (const char* path : candidates) {
-    if (fs::exists(path)) found.emplace_back(path);
+// Paint that reads on the wall: white, yellow or black (sometimes red or dark grey), far enough in
+// brightness unless the paint is faded on purpose.
+cv::Scalar random_ink(const cv::Scalar& wall, bool low_contrast, NumpyRandom& random) {
+  static const cv::Scalar inks[] = {{240, 240, 240}, {240, 240, 240}, {35, 205, 240}, {25, 25, 25},
+                                    {25, 25, 25},    {60, 60, 60},    {40, 40, 190},  {200, 200, 200}};
+  const double needed = low_contrast ? 50.0 : 70.0;
+  cv::Scalar ink;
+  for (int attempt = 0; attempt < 12; ++attempt) {
+    ink = jitter_colour(inks[random_index(random, std::size(inks))], 18, random);
+    if (std::abs(luminance(ink) - luminance(wall)) >= needed) break;
   }
-  return found;
+  if (std::abs(luminance(ink) - luminance(wall)) < needed) {
+    ink = luminance(wall) > 128 ? jitter_colour({25, 25, 25}, 10, random) : jitter_colour({240, 240, 240}, 10, random);
+  }
+  if (low_contrast) {
+    const double keep = random.uniform(0.55, 0.8);  // faded towards the wall
+    ink = ink * keep + wall * (1.0 - keep);
+  }
+  return ink;
 }
 
-cv::Mat render_code_crop(const std::string& text, const CodeCropOptions& options, NumpyRandom& random) {
-  require(options.height >= 16, "crop height must be at least 16, got {}", options.height);
-  require(!text.empty(), "cannot render an empty code");
-  const std::vector<std::string> fonts = options.fonts.empty() ? find_system_fonts() : options.fonts;
-  const int text_height = static_cast<int>(options.height * random.uniform(0.55, 0.8));
-  // Uneven spacing: each character is drawn on its own with a random gap.
-  const double spacing = random.uniform(-0.05, 0.35) * text_height;
-  const bool low_contrast = random.random_sample() < options.low_contrast_probability;
-  const cv::Scalar paint = jitter_colour({60, 70, 110}, 50, random);
-  const cv::Scalar ink = low_contrast ? scale_colour(paint, random.uniform(1.5, 2.0))
-                                      : (random.random_sample() < 0.7 ? jitter_colour({235, 235, 235}, 20, random)
-                                                                      : jitter_colour({25, 25, 25}, 15, random));
-  const std::string font = fonts.empty() ? "" : fonts[random_index(random, fonts.size())];
-  // Stencilled codes: the bridges of a stencil plate leave paint-coloured gaps through every glyph.
-  const bool stencil = random.random_sample() < options.stencil_probability;
-  std::vector<int> widths;
-  for (char c : text) {
+struct GlyphMeasure {
+  int width = 0;
+};
+
+// One line of text drawn into an 8-bit mask (255 = paint) at the given glyph height.
+class MaskPainter {
+ public:
+  MaskPainter(std::string font, int glyph_height) : font_(std::move(font)), glyph_height_(glyph_height) {}
+
+  int char_width(char c) const {
     int baseline = 0;
     const std::string glyph(1, c);
-    const cv::Size size = font.empty() ? cv::getTextSize(glyph, cv::FONT_HERSHEY_DUPLEX, text_height / 22.0, 2, &baseline)
-                                       : font_renderer(font)->getTextSize(glyph, text_height, -1, &baseline);
-    widths.push_back(size.width);
-  }
-  int text_width = 0;
-  for (int w : widths) text_width += w + static_cast<int>(spacing);
-  const bool loose = random.random_sample() < options.loose_crop_probability;
-  const int margin_x = static_cast<int>(text_height * (loose ? random.uniform(0.4, 1.2) : random.uniform(0.05, 0.3)));
-  const int width = std::max(options.height, text_width + 2 * margin_x);
-  cv::Mat crop(options.height, width, CV_8UC3);
-  fill_vertical_gradient(crop, cv::Rect(0, 0, width, options.height), paint, scale_colour(paint, random.uniform(0.7, 1.3)));
-  // Painted metal: vertical ribs / panel seams.
-  for (int x = static_cast<int>(random.uniform(0, 30)); x < width; x += std::max(8, static_cast<int>(random.uniform(0.6, 1.5) * options.height))) {
-    cv::line(crop, {x, 0}, {x, options.height}, scale_colour(paint, 0.75), std::max(1, options.height / 16));
-  }
-  int x = margin_x;
-  const int baseline_y = (options.height + text_height) / 2 + static_cast<int>(random.uniform(-0.08, 0.08) * options.height);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const int jitter_y = static_cast<int>(random.uniform(-0.04, 0.04) * text_height);
-    const std::string glyph(1, text[i]);
-    if (font.empty()) {
-      cv::putText(crop, glyph, {x, baseline_y + jitter_y}, cv::FONT_HERSHEY_DUPLEX, text_height / 22.0, ink, 2, cv::LINE_AA);
-    } else {
-      font_renderer(font)->putText(crop, glyph, {x, baseline_y + jitter_y}, text_height, ink, -1, cv::LINE_AA, true);
+    if (font_.empty()) {
+      return cv::getTextSize(glyph, cv::FONT_HERSHEY_DUPLEX, glyph_height_ / 22.0, std::max(1, glyph_height_ / 12), &baseline).width;
     }
-    if (stencil) {
-      const int centre = x + widths[i] / 2, top = baseline_y + jitter_y - text_height, bridge = std::max(1, text_height / 10);
-      cv::line(crop, {centre, top}, {centre, top + text_height * 3 / 10}, paint, bridge);
-      cv::line(crop, {centre, top + text_height * 7 / 10}, {centre, baseline_y + jitter_y}, paint, bridge);
-    }
-    x += widths[i] + static_cast<int>(spacing * random.uniform(0.6, 1.4));
+    return font_renderer(font_)->getTextSize(glyph, glyph_height_, -1, &baseline).width;
   }
-  if (random.random_sample() < options.stain_probability) add_stains(crop, cv::Rect(0, 0, crop.cols, crop.rows), random);
 
-  // Camera: rotation + perspective, edge-replicated.
+  // Draws c with its baseline at `origin` into a 3-channel scratch image (FreeType wants colour).
+  void draw(cv::Mat& canvas, char c, cv::Point origin) const {
+    const std::string glyph(1, c);
+    if (font_.empty()) {
+      cv::putText(canvas, glyph, origin, cv::FONT_HERSHEY_DUPLEX, glyph_height_ / 22.0, cv::Scalar::all(255),
+                  std::max(1, glyph_height_ / 12), cv::LINE_AA);
+    } else {
+      font_renderer(font_)->putText(canvas, glyph, origin, glyph_height_, cv::Scalar::all(255), -1, cv::LINE_AA, true);
+    }
+  }
+
+ private:
+  std::string font_;
+  int glyph_height_;
+};
+
+struct PlacedGlyph {
+  char c;
+  cv::Point origin;  // baseline-left
+  int width;
+};
+
+struct TextMask {
+  cv::Mat mask;        // CV_8U, 255 = paint
+  cv::Rect text_box;   // where the code's paint is (neighbouring marks stay outside)
+};
+
+// Lays the layout out line by line and paints it (glyphs, check-digit boxes, stencil bridges).
+TextMask paint_layout(const CodeLayout& layout, const MaskPainter& painter, int glyph_height, bool stencil,
+                      NumpyRandom& random) {
+  const double char_gap = random.uniform(-0.03, 0.22) * glyph_height;
+  const double group_gap = random.uniform(0.35, 1.1) * glyph_height;
+  const double line_gap = random.uniform(0.25, 0.6) * glyph_height;
+  const bool centred = random.random_sample() < 0.5;
+  const int box_margin = std::max(2, static_cast<int>(random.uniform(0.12, 0.25) * glyph_height));
+
+  std::vector<std::vector<PlacedGlyph>> lines;
+  std::vector<cv::Rect> boxes;
+  std::vector<int> line_widths;
+  for (const auto& line : layout.lines) {
+    std::vector<PlacedGlyph> placed;
+    double x = 0;
+    for (std::size_t g = 0; g < line.size(); ++g) {
+      const CodeGroup& group = line[g];
+      if (g > 0) x += group_gap + (group.boxed ? box_margin : 0);
+      const double group_start = x;
+      for (char c : group.text) {
+        const int width = painter.char_width(c);
+        placed.push_back({c, {static_cast<int>(std::lround(x)), 0}, width});
+        x += width + char_gap * random.uniform(0.7, 1.3);
+      }
+      x -= char_gap;
+      if (group.boxed) {
+        boxes.push_back(cv::Rect(static_cast<int>(group_start) - box_margin, static_cast<int>(lines.size()),
+                                 static_cast<int>(x - group_start) + 2 * box_margin, 0));
+        x += box_margin;
+      }
+    }
+    line_widths.push_back(static_cast<int>(std::ceil(x)));
+    lines.push_back(std::move(placed));
+  }
+  const int widest = *std::max_element(line_widths.begin(), line_widths.end());
+  const int pad = glyph_height / 2 + box_margin;
+  const int line_step = glyph_height + static_cast<int>(line_gap);
+  const int height = 2 * pad + static_cast<int>(lines.size()) * line_step - static_cast<int>(line_gap);
+  cv::Mat canvas = cv::Mat::zeros(height, widest + 2 * pad, CV_8UC3);
+  const int thickness = std::max(1, static_cast<int>(random.uniform(0.05, 0.1) * glyph_height));
+  for (std::size_t l = 0; l < lines.size(); ++l) {
+    const int shift = centred ? (widest - line_widths[l]) / 2 : 0;
+    const int baseline = pad + static_cast<int>(l) * line_step + glyph_height;
+    for (const auto& glyph : lines[l]) {
+      const int jitter_y = static_cast<int>(random.uniform(-0.03, 0.03) * glyph_height);
+      const cv::Point origin(pad + shift + glyph.origin.x, baseline + jitter_y);
+      painter.draw(canvas, glyph.c, origin);
+      if (stencil) {  // the plate's bridges leave unpainted gaps through each glyph
+        const int centre = origin.x + glyph.width / 2, top = origin.y - glyph_height;
+        const int bridge = std::max(1, glyph_height / 9);
+        cv::line(canvas, {centre, top - 2}, {centre, top + glyph_height * 3 / 10}, cv::Scalar::all(0), bridge);
+        cv::line(canvas, {centre, top + glyph_height * 7 / 10}, {centre, origin.y + 2}, cv::Scalar::all(0), bridge);
+      }
+    }
+    for (const auto& box : boxes) {
+      if (box.y != static_cast<int>(l)) continue;
+      const cv::Rect drawn(pad + shift + box.x, baseline - glyph_height - box_margin, box.width,
+                           glyph_height + 2 * box_margin);
+      cv::rectangle(canvas, drawn, cv::Scalar::all(255), thickness, cv::LINE_AA);
+    }
+  }
+  TextMask result;
+  cv::extractChannel(canvas, result.mask, 0);
+  cv::Mat points;
+  cv::findNonZero(result.mask, points);
+  result.text_box = points.empty() ? cv::Rect(0, 0, canvas.cols, canvas.rows) : cv::boundingRect(points);
+  return result;
+}
+
+// Paint wears: flakes where the wall shows through, uneven stroke weight.
+void wear_paint(cv::Mat& mask, int glyph_height, bool peel, NumpyRandom& random) {
+  const double weight = random.random_sample();
+  const int k = std::max(1, glyph_height / 20);
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * k + 1, 2 * k + 1});
+  if (weight < 0.15) cv::erode(mask, mask, kernel);
+  else if (weight < 0.3) cv::dilate(mask, mask, kernel);
+  if (!peel) return;
+  const int flakes = 2 + static_cast<int>(random_index(random, 10));
+  for (int i = 0; i < flakes; ++i) {
+    const cv::Point centre(static_cast<int>(random.random_sample() * mask.cols),
+                           static_cast<int>(random.random_sample() * mask.rows));
+    const cv::Size axes(std::max(1, static_cast<int>(random.uniform(0.05, 0.25) * glyph_height)),
+                        std::max(1, static_cast<int>(random.uniform(0.05, 0.2) * glyph_height)));
+    cv::ellipse(mask, centre, axes, random.uniform(0, 180), 0, 360, cv::Scalar(0), cv::FILLED, cv::LINE_AA);
+  }
+}
+
+// Corrugated wall: ribs across the x axis (containers) or y axis (some wagons), lit from one side.
+cv::Mat paint_wall(cv::Size size, const cv::Scalar& colour, int glyph_height, NumpyRandom& random) {
+  cv::Mat wall(size, CV_32FC3, cv::Scalar(colour[0], colour[1], colour[2]));
+  const bool ribbed = random.random_sample() < 0.75;
+  const bool vertical_ribs = random.random_sample() < 0.8;
+  const double period = random.uniform(0.6, 2.0) * glyph_height;
+  const double depth = ribbed ? random.uniform(0.06, 0.3) : 0.0;
+  const double phase = random.uniform(0, 2 * CV_PI);
+  const double sharpness = random.uniform(1.0, 4.0);
+  const double light_from = random.uniform(-0.25, 0.25);
+  for (int y = 0; y < size.height; ++y) {
+    auto* row = wall.ptr<cv::Vec3f>(y);
+    for (int x = 0; x < size.width; ++x) {
+      const double t = (vertical_ribs ? x : y) / period * 2 * CV_PI + phase;
+      const double rib = std::clamp(std::sin(t) * sharpness, -1.0, 1.0);
+      const double gradient = 1.0 + light_from * (static_cast<double>(x) / std::max(1, size.width) - 0.5);
+      const double shade = (1.0 + depth * rib) * gradient;
+      row[x] *= static_cast<float>(shade);
+    }
+  }
+  return wall;
+}
+
+// Other paint near the code, kept outside its box and cut by the frame: another line of a code above
+// or below, a fragment at a side, a door bar or panel edge.
+void add_neighbours(cv::Mat& mask, const cv::Rect& text_box, const MaskPainter& painter, int glyph_height,
+                    NumpyRandom& random) {
+  const int kind = static_cast<int>(random_index(random, 4));
+  const int gap = std::max(3, glyph_height / 3);
+  if (kind == 0 || kind == 1) {  // a cut line of other characters above or below
+    cv::Mat scratch = cv::Mat::zeros(mask.size(), CV_8UC3);
+    const bool above = kind == 0;
+    const int baseline = above ? text_box.y - gap : text_box.br().y + gap + glyph_height;
+    int x = static_cast<int>(random.uniform(-0.5, 0.5) * glyph_height) + text_box.x;
+    const int count = 2 + static_cast<int>(random_index(random, 8));
+    for (int i = 0; i < count && x < mask.cols; ++i) {
+      const char c = random.random_sample() < 0.6 ? static_cast<char>('0' + random_index(random, 10))
+                                                   : static_cast<char>('A' + random_index(random, 26));
+      painter.draw(scratch, c, {x, baseline});
+      x += painter.char_width(c) + glyph_height / 8;
+    }
+    cv::Mat other;
+    cv::extractChannel(scratch, other, 0);
+    // Only what stays clear of the code counts: a band of the gap around the code's box is blanked.
+    const cv::Rect keep_out(text_box.x - gap, text_box.y - gap / 2, text_box.width + 2 * gap, text_box.height + gap);
+    other(keep_out & cv::Rect(0, 0, mask.cols, mask.rows)).setTo(0);
+    cv::max(mask, other, mask);
+  } else if (kind == 2) {  // a vertical bar or panel edge beside the code
+    const bool left = random.random_sample() < 0.5;
+    const int x = left ? text_box.x - gap - static_cast<int>(random.uniform(0, 0.6) * glyph_height)
+                       : text_box.br().x + gap + static_cast<int>(random.uniform(0, 0.6) * glyph_height);
+    const int thickness = std::max(2, static_cast<int>(random.uniform(0.1, 0.4) * glyph_height));
+    cv::line(mask, {x, 0}, {x, mask.rows}, cv::Scalar(255), thickness);
+  } else {  // a horizontal edge (a rail, the panel's rim) above or below
+    const bool above = random.random_sample() < 0.5;
+    const int y = above ? text_box.y - gap - static_cast<int>(random.uniform(0, 0.4) * glyph_height)
+                        : text_box.br().y + gap + static_cast<int>(random.uniform(0, 0.4) * glyph_height);
+    const int thickness = std::max(2, static_cast<int>(random.uniform(0.08, 0.3) * glyph_height));
+    cv::line(mask, {0, y}, {mask.cols, y}, cv::Scalar(255), thickness);
+  }
+}
+
+void add_shadow(cv::Mat& image, NumpyRandom& random) {
+  // A soft-edged half-plane darkened, as the shade of a neighbouring wagon or the container's roof.
+  cv::Mat shade(image.size(), CV_32F, cv::Scalar(1.0f));
+  const double angle = random.uniform(0, 2 * CV_PI);
+  const double nx = std::cos(angle), ny = std::sin(angle);
+  const double offset = random.uniform(-0.3, 0.3) * (image.cols * std::abs(nx) + image.rows * std::abs(ny));
+  const double softness = std::max(1.0, random.uniform(0.02, 0.2) * image.rows);
+  const float darkness = static_cast<float>(random.uniform(0.45, 0.85));
+  for (int y = 0; y < image.rows; ++y) {
+    auto* row = shade.ptr<float>(y);
+    for (int x = 0; x < image.cols; ++x) {
+      const double d = (x - image.cols / 2.0) * nx + (y - image.rows / 2.0) * ny - offset;
+      const double inside = 1.0 / (1.0 + std::exp(-d / softness));
+      row[x] = static_cast<float>(1.0 - (1.0 - darkness) * inside);
+    }
+  }
+  cv::Mat channels[3];
+  cv::split(image, channels);
+  for (auto& channel : channels) cv::multiply(channel, shade, channel);
+  cv::merge(channels, 3, image);
+}
+
+void add_glare(cv::Mat& image, NumpyRandom& random) {
+  cv::Mat spot(image.size(), CV_32F, cv::Scalar(0.0f));
+  const cv::Point centre(static_cast<int>(random.random_sample() * image.cols),
+                         static_cast<int>(random.random_sample() * image.rows));
+  const cv::Size axes(std::max(2, static_cast<int>(random.uniform(0.15, 0.6) * image.rows)),
+                      std::max(2, static_cast<int>(random.uniform(0.15, 0.45) * image.rows)));
+  cv::ellipse(spot, centre, axes, random.uniform(0, 180), 0, 360, cv::Scalar(1.0f), cv::FILLED);
+  const int kernel = (std::max(axes.width, axes.height) | 1);
+  cv::GaussianBlur(spot, spot, cv::Size(kernel, kernel), 0);
+  const double strength = random.uniform(40, 130);
+  cv::Mat channels[3];
+  cv::split(image, channels);
+  for (auto& channel : channels) cv::scaleAdd(spot, strength, channel, channel);
+  cv::merge(channels, 3, image);
+}
+
+// Camera: motion, defocus or plain blur at the crop's final size.
+void blur_like_a_camera(cv::Mat& image, NumpyRandom& random) {
+  const double kind = random.random_sample();
+  if (kind < 0.35) {
+    const int length = 2 + static_cast<int>(random_index(random, 5));
+    cv::Mat kernel = cv::Mat::zeros(length, length, CV_32F);
+    const double angle = random.uniform(-0.5, 0.5);  // mostly horizontal: the train moves
+    const cv::Point2d centre((length - 1) / 2.0, (length - 1) / 2.0);
+    cv::line(kernel, centre - cv::Point2d(std::cos(angle), std::sin(angle)) * (length / 2.0),
+             centre + cv::Point2d(std::cos(angle), std::sin(angle)) * (length / 2.0), cv::Scalar(1.0f));
+    kernel /= std::max(1e-6, cv::sum(kernel)[0]);
+    cv::filter2D(image, image, -1, kernel, {-1, -1}, 0, cv::BORDER_REPLICATE);
+  } else if (kind < 0.6) {
+    const int radius = 1 + static_cast<int>(random_index(random, 2));
+    cv::Mat kernel = cv::Mat::zeros(2 * radius + 1, 2 * radius + 1, CV_32F);
+    cv::circle(kernel, {radius, radius}, radius, cv::Scalar(1.0f), cv::FILLED);
+    kernel /= cv::sum(kernel)[0];
+    cv::filter2D(image, image, -1, kernel, {-1, -1}, 0, cv::BORDER_REPLICATE);
+  } else {
+    cv::GaussianBlur(image, image, cv::Size(), random.uniform(0.4, 1.4));
+  }
+}
+
+}  // namespace
+
+cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& options, NumpyRandom& random) {
+  require(options.height == 0 || options.height >= 12, "crop height must be at least 12, got {}", options.height);
+  require(options.height != 0 || (options.min_height >= 12 && options.max_height >= options.min_height),
+          "crop heights must satisfy 12 <= min ({}) <= max ({})", options.min_height, options.max_height);
+  require(!layout.lines.empty() && !layout.label.empty(), "cannot render an empty code");
+  require(options.jpeg_quality_min >= 1 && options.jpeg_quality_max <= 100 &&
+              options.jpeg_quality_min <= options.jpeg_quality_max,
+          "JPEG qualities must satisfy 1 <= min ({}) <= max ({}) <= 100", options.jpeg_quality_min,
+          options.jpeg_quality_max);
+  const std::vector<std::string>& fonts = options.fonts.empty() ? installed_fonts() : options.fonts;
+  const std::string font = fonts.empty() ? "" : fonts[random_index(random, fonts.size())];
+  // Drawn large, then shrunk to the crop size, so small crops get real antialiasing.
+  const int glyph_height = 28 + static_cast<int>(random_index(random, 28));
+  const MaskPainter painter(font, glyph_height);
+  const bool stencil = random.random_sample() < options.stencil_probability;
+  TextMask text = paint_layout(layout, painter, glyph_height, stencil, random);
+
+  if (random.random_sample() < options.condensed_probability) {
+    const double squeeze = random.uniform(0.6, 0.9);
+    cv::resize(text.mask, text.mask, cv::Size(), squeeze, 1.0, cv::INTER_AREA);
+    text.text_box = cv::Rect(static_cast<int>(text.text_box.x * squeeze), text.text_box.y,
+                             std::max(1, static_cast<int>(text.text_box.width * squeeze)), text.text_box.height);
+  } else if (random.random_sample() < 0.2) {
+    const double widen = random.uniform(1.05, 1.25);
+    cv::resize(text.mask, text.mask, cv::Size(), widen, 1.0, cv::INTER_LINEAR);
+    text.text_box = cv::Rect(static_cast<int>(text.text_box.x * widen), text.text_box.y,
+                             static_cast<int>(text.text_box.width * widen), text.text_box.height);
+  }
+  wear_paint(text.mask, glyph_height, random.random_sample() < options.peel_probability, random);
+
+  // Margins around the code: tight crops clip close to the paint, loose ones show the wall around it.
+  const bool loose = random.random_sample() < options.loose_crop_probability;
+  const auto margin = [&](double tight_low, double tight_high, double loose_low, double loose_high) {
+    return static_cast<int>(glyph_height * (loose ? random.uniform(loose_low, loose_high) : random.uniform(tight_low, tight_high)));
+  };
+  const int left = margin(0.06, 0.3, 0.4, 1.5), right = margin(0.06, 0.3, 0.4, 1.5);
+  const int top = margin(0.06, 0.25, 0.3, 1.0), bottom = margin(0.06, 0.25, 0.3, 1.0);
+  const cv::Rect frame(text.text_box.x - left, text.text_box.y - top, text.text_box.width + left + right,
+                       text.text_box.height + top + bottom);
+  // Room for the frame wherever it reaches past the painted canvas.
+  const int grow = std::max({0, -frame.x, -frame.y, frame.br().x - text.mask.cols, frame.br().y - text.mask.rows});
+  cv::copyMakeBorder(text.mask, text.mask, grow, grow, grow, grow, cv::BORDER_CONSTANT, cv::Scalar(0));
+  text.text_box += cv::Point(grow, grow);
+  if (random.random_sample() < options.neighbour_probability) {
+    add_neighbours(text.mask, text.text_box, painter, glyph_height, random);
+  }
+
+  const bool low_contrast = random.random_sample() < options.low_contrast_probability;
+  const cv::Scalar wall_colour = random_wall(random);
+  const cv::Scalar ink = random_ink(wall_colour, low_contrast, random);
+  cv::Mat image = paint_wall(text.mask.size(), wall_colour, glyph_height, random);
+  cv::Mat alpha;
+  text.mask.convertTo(alpha, CV_32F, random.uniform(0.8, 1.0) / 255.0);
+  if (random.random_sample() < 0.4) {  // mottled paint: opacity varies over the strokes
+    cv::Mat mottle(alpha.size(), CV_32F);
+    cv::RNG rng(random.engine()());
+    rng.fill(mottle, cv::RNG::UNIFORM, 0.55, 1.0);
+    const int k = (std::max(3, glyph_height / 6) | 1);
+    cv::GaussianBlur(mottle, mottle, cv::Size(k, k), 0);
+    cv::multiply(alpha, mottle, alpha);
+  }
+  cv::Mat ink_plane(image.size(), CV_32FC3, cv::Scalar(ink[0], ink[1], ink[2]));
+  cv::Mat alpha3;
+  cv::merge(std::vector<cv::Mat>{alpha, alpha, alpha}, alpha3);
+  image = image.mul(cv::Scalar::all(1.0) - alpha3) + ink_plane.mul(alpha3);
+  if (random.random_sample() < options.shadow_probability) add_shadow(image, random);
+  if (random.random_sample() < options.glare_probability) add_glare(image, random);
+  cv::Mat painted;
+  image.convertTo(painted, CV_8UC3);
+  if (random.random_sample() < options.stain_probability) add_stains(painted, cv::Rect(0, 0, painted.cols, painted.rows), random);
+
+  // Camera: rotation and perspective about the crop's frame, edges replicated.
+  cv::Mat crop = painted(frame + cv::Point(grow, grow)).clone();
   const double w = crop.cols, h = crop.rows, jitter = options.perspective;
   const cv::Point2f source[] = {{0, 0}, {static_cast<float>(w), 0}, {static_cast<float>(w), static_cast<float>(h)}, {0, static_cast<float>(h)}};
   cv::Point2f target[4];
@@ -169,8 +408,24 @@ cv::Mat render_code_crop(const std::string& text, const CodeCropOptions& options
                             static_cast<float>(h / 2 + cx * std::sin(angle) + cy * std::cos(angle) + random.uniform(-jitter, jitter) * h));
   }
   cv::warpPerspective(crop, crop, cv::getPerspectiveTransform(source, target), crop.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-  if (random.random_sample() < options.blur_probability) cv::GaussianBlur(crop, crop, cv::Size(), random.uniform(0.4, 1.3));
-  add_texture(crop, cv::Rect(0, 0, crop.cols, crop.rows), random.uniform(2, 10), random);
+
+  const int height = options.height > 0 ? options.height
+                                        : options.min_height + static_cast<int>(random_index(
+                                              random, static_cast<std::size_t>(options.max_height - options.min_height + 1)));
+  const double scale = static_cast<double>(height) / crop.rows;
+  const int width = std::max(4, static_cast<int>(std::lround(crop.cols * scale)));
+  if (random.random_sample() < options.low_resolution_probability) {
+    const double shrink = random.uniform(0.4, 0.8);
+    cv::resize(crop, crop, cv::Size(std::max(2, static_cast<int>(width * shrink)), std::max(2, static_cast<int>(height * shrink))),
+               0, 0, cv::INTER_AREA);
+    cv::resize(crop, crop, cv::Size(width, height), 0, 0, random.random_sample() < 0.5 ? cv::INTER_LINEAR : cv::INTER_NEAREST);
+  } else {
+    cv::resize(crop, crop, cv::Size(width, height), 0, 0, cv::INTER_AREA);
+  }
+  if (random.random_sample() < options.blur_probability) blur_like_a_camera(crop, random);
+  // Exposure and sensor: contrast, brightness, grain.
+  crop.convertTo(crop, -1, random.uniform(0.7, 1.25), random.uniform(-35, 35));
+  add_texture(crop, cv::Rect(0, 0, crop.cols, crop.rows), random.uniform(1, 9), random);
   const int quality = options.jpeg_quality_min +
                       static_cast<int>(random_index(random, static_cast<std::size_t>(options.jpeg_quality_max - options.jpeg_quality_min + 1)));
   std::vector<unsigned char> encoded;
@@ -178,12 +433,24 @@ cv::Mat render_code_crop(const std::string& text, const CodeCropOptions& options
   return cv::imdecode(encoded, cv::IMREAD_COLOR);
 }
 
+cv::Mat render_code_crop(const std::string& text, const CodeCropOptions& options, NumpyRandom& random) {
+  require(!text.empty(), "cannot render an empty code");
+  return render_code_crop(CodeLayout{text, {{{text, false}}}}, options, random);
+}
+
+CodeSample random_code_sample(const CodeCropOptions& options, NumpyRandom& random) {
+  const CodeFormat format = random_format(random);
+  const std::string code = random_code(format, random);
+  const CodeLayout layout = random_layout(code, format, random);
+  return {layout.label, render_code_crop(layout, options, random)};
+}
+
 void generate_code_dataset(const CodeDatasetOptions& options) {
   require(options.training_per_folder > 0 && options.validation_per_folder >= 0,
           "need a positive training count per folder, got {}", options.training_per_folder);
   const std::vector<std::pair<std::string, std::vector<CodeFormat>>> folders = {
       {"01", {CodeFormat::kWagonLong, CodeFormat::kWagonShort, CodeFormat::kFourDigits}},
-      {"02", {CodeFormat::kIso6346, CodeFormat::kTwoLettersSixDigits, CodeFormat::kLetterDigitsLetters}},
+      {"02", {CodeFormat::kIso6346, CodeFormat::kTwoLettersSixDigits, CodeFormat::kLetterDigitsLetters, CodeFormat::kSizeType}},
       {"03", {CodeFormat::kFourDigits}},
   };
   NumpyRandom random(options.seed);
@@ -196,8 +463,9 @@ void generate_code_dataset(const CodeDatasetOptions& options) {
       fs::create_directories(folder);
       std::string gt;
       for (int i = 0; i < count; ++i) {
-        const std::string code = random_code(formats[random_index(random, formats.size())], random);
-        const cv::Mat crop = render_code_crop(code, options.crop, random);
+        const CodeFormat format = formats[random_index(random, formats.size())];
+        const std::string code = random_code(format, random);
+        const cv::Mat crop = render_code_crop(random_layout(code, format, random), options.crop, random);
         const std::string file = fmt::format("{}_{:05d}.jpg", name, i + 1);
         std::vector<unsigned char> bytes;
         cv::imencode(".jpg", crop, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});

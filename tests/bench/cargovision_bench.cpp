@@ -1,6 +1,7 @@
 // Benchmark driver for scripts/bench.sh: prints one JSON object of timings (not a test).
 //   cargovision_bench classifier [--arch resnet152] [--size 224] [--iterations 5] [--threads 0] [--work DIR]
 //   cargovision_bench ocr-data [--iterations 30] [--work DIR]   (loader samples/s, batch 64, 32x100 grey)
+//   cargovision_bench ocr-stream [--iterations 20] [--work DIR]   (training fed by the generator vs an LMDB)
 //   cargovision_bench ocr [--iterations 20] [--models TPS-ResNet-BiLSTM-Attn,None-VGG-BiLSTM-CTC]
 // Every task takes --kernels fast|libtorch, as the apps do.
 #include <CLI/CLI.hpp>
@@ -25,7 +26,8 @@ int main(int argc, char** argv) {
     std::string work = "build/bench_work";
     std::string kernels = "fast";
     CLI::App app{"cargovision benchmark driver (see scripts/bench.sh)"};
-    app.add_option("task", task, "classifier | ocr-data | ocr")->check(CLI::IsMember({"classifier", "ocr-data", "ocr"}));
+    app.add_option("task", task, "classifier | ocr-data | ocr-stream | ocr")
+        ->check(CLI::IsMember({"classifier", "ocr-data", "ocr-stream", "ocr"}));
     app.add_option("--arch", arch, "classifier backbone")->capture_default_str();
     app.add_option("--size", size, "classifier input size")->capture_default_str();
     app.add_option("--iterations", iterations, "timed iterations")->capture_default_str();
@@ -40,6 +42,9 @@ int main(int argc, char** argv) {
     nlohmann::json result;
     if (task == "ocr-data") {
       result = cargovision::bench::ocr_data_bench(work, iterations);
+    } else if (task == "ocr-stream") {
+      cargovision::configure_threads(threads);
+      result = cargovision::bench::ocr_stream_bench(work, iterations);
     } else if (task == "ocr") {
       cargovision::configure_threads(threads);
       result = cargovision::bench::ocr_model_bench(models, iterations);

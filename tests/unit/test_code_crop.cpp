@@ -40,6 +40,9 @@ const std::map<cv_::CodeFormat, std::regex>& format_patterns() {
       {cv_::CodeFormat::kLetterDigitsLetters, std::regex("[A-Z][0-9]{4}[A-Z]{3}")},
       {cv_::CodeFormat::kTwoLettersSixDigits, std::regex("[A-Z]{2}[0-9]{6}")},
       {cv_::CodeFormat::kIso6346, std::regex("[A-Z]{3}[UJZ][0-9]{7}")},
+      {cv_::CodeFormat::kSizeType, std::regex("[1-4LMB][0-9CEL][A-Z][0-9]")},
+      {cv_::CodeFormat::kDigitRun, std::regex("[0-9]{5,12}")},
+      {cv_::CodeFormat::kAlphanumeric, std::regex("[A-Z0-9]{3,12}")},
   };
   return patterns;
 }

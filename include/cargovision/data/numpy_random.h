@@ -11,6 +11,8 @@ namespace cargovision {
 class NumpyRandom {
  public:
   explicit NumpyRandom(std::uint32_t seed = 0) : engine_(seed) {}
+  // More than 32 bits of seed, for streams of many independently seeded samples.
+  explicit NumpyRandom(std::seed_seq& seeds) : engine_(seeds) {}
   void seed(std::uint32_t seed) { engine_.seed(seed); }
 
   double random_sample() {  // [0, 1), numpy's random_sample()

@@ -19,6 +19,7 @@
 #include "cargovision/core/thread_pool.h"
 #include "cargovision/ocr/align_collate.h"
 #include "cargovision/ocr/lmdb_dataset.h"
+#include "cargovision/ocr/sample_source.h"
 
 namespace cargovision {
 
@@ -28,7 +29,7 @@ struct OcrBatch {
 };
 
 struct SampleRef {
-  const ConcatDataset* dataset;
+  const OcrSampleSource* source;
   std::size_t index;
 };
 
@@ -65,17 +66,20 @@ class OcrBatchPrefetcher {
 
 // The original Batch_Balanced_Dataset: one shuffled stream per selection of train_data, each giving
 // max(round(batch_size * ratio), 1) samples to every batch and reshuffling independently when
-// exhausted (its last batch of a pass may be short, as a DataLoader without drop_last).
+// exhausted (its last batch of a pass may be short, as a DataLoader without drop_last). The selection
+// "synth" is the code-crop generator's endless stream instead of LMDBs (see synthetic_codes.h).
+// `skip_batches` plans and drops that many batches first: a resumed run continues every stream where
+// the interrupted one stopped instead of replaying its first batches.
 class BatchBalancedLoader {
  public:
-  BatchBalancedLoader(const OcrDataOptions& options, std::uint32_t seed);
+  BatchBalancedLoader(const OcrDataOptions& options, std::uint32_t seed, std::size_t skip_batches = 0);
 
   OcrBatch next();
   int total_batch_size() const { return total_batch_size_; }
   // The lines the original prints and appends to log_dataset.txt.
   const std::string& log() const { return log_; }
   const std::vector<int>& batch_sizes() const { return batch_sizes_; }
-  const std::vector<std::shared_ptr<ConcatDataset>>& datasets() const { return datasets_; }
+  const std::vector<std::shared_ptr<const OcrSampleSource>>& datasets() const { return datasets_; }
 
  private:
   struct Stream {
@@ -85,7 +89,7 @@ class BatchBalancedLoader {
   };
   std::optional<std::vector<SampleRef>> plan();
 
-  std::vector<std::shared_ptr<ConcatDataset>> datasets_;
+  std::vector<std::shared_ptr<const OcrSampleSource>> datasets_;
   std::vector<Stream> streams_;
   std::vector<int> batch_sizes_;
   int total_batch_size_ = 0;
@@ -97,16 +101,23 @@ class BatchBalancedLoader {
 // Every sample of a dataset once, in order, in batches: validation and demo.
 class SequentialOcrLoader {
  public:
-  SequentialOcrLoader(std::shared_ptr<const ConcatDataset> dataset, const OcrDataOptions& options, int batch_size);
+  SequentialOcrLoader(std::shared_ptr<const OcrSampleSource> dataset, const OcrDataOptions& options, int batch_size);
   std::optional<OcrBatch> next();
 
  private:
-  std::shared_ptr<const ConcatDataset> dataset_;
+  std::shared_ptr<const OcrSampleSource> dataset_;
   std::size_t position_ = 0;
   int batch_size_;
   std::unique_ptr<OcrBatchPrefetcher> prefetcher_;
 };
 
 AlignCollateOptions collate_options(const OcrDataOptions& options);
+
+struct ValidationSource {
+  std::shared_ptr<const OcrSampleSource> source;
+  std::string log;  // for log_dataset.txt
+};
+// --valid_data: every LMDB under the folder, or a fixed generated set "synth:N[:SEED]".
+ValidationSource open_validation_source(const std::string& valid_data, const OcrDataOptions& options);
 
 }  // namespace cargovision

@@ -12,14 +12,9 @@
 
 #include "cargovision/io/lmdb_store.h"
 #include "cargovision/ocr/data_options.h"
+#include "cargovision/ocr/sample_source.h"
 
 namespace cargovision {
-
-struct OcrSample {
-  cv::Mat image;       // 8-bit grey (CV_8UC1) or RGB (CV_8UC3), the stored size
-  std::string label;   // UTF-8, lower-cased unless sensitive, characters outside `character` removed
-  bool dummy = false;  // the stored image was corrupt: a black imgW x imgH image and "[dummy_label]"
-};
 
 class LmdbDataset {
  public:
@@ -48,11 +43,11 @@ class LmdbDataset {
 };
 
 // Several LMDBs seen as one, in order.
-class ConcatDataset {
+class ConcatDataset : public OcrSampleSource {
  public:
   void add(std::shared_ptr<const LmdbDataset> part);
-  std::size_t size() const { return offsets_.empty() ? 0 : offsets_.back(); }
-  OcrSample get(std::size_t i) const;
+  std::size_t size() const override { return offsets_.empty() ? 0 : offsets_.back(); }
+  OcrSample get(std::size_t i) const override;
   const std::vector<std::shared_ptr<const LmdbDataset>>& parts() const { return parts_; }
 
  private:

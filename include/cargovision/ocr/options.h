@@ -39,8 +39,8 @@ struct OcrRecognizerOptions {
 
 struct OcrTrainOptions : OcrRecognizerOptions {
   std::string exp_name;                  // default {T}-{F}-{S}-{P}-Seed{manualSeed}
-  std::string train_data;
-  std::string valid_data;
+  std::string train_data;                // root of the LMDBs; may be empty when select_data is only "synth"
+  std::string valid_data;                // root of the validation LMDBs, or "synth:N[:SEED]"
   std::uint32_t manualSeed = 1111;
   int num_iter = 300000;
   int valInterval = 2000;
@@ -52,6 +52,10 @@ struct OcrTrainOptions : OcrRecognizerOptions {
   double rho = 0.95;
   double eps = 1e-8;
   double grad_clip = 5.0;
+  // Ours: a learning-rate schedule for training from scratch (the original keeps lr constant).
+  int warmup_iter = 0;                   // linear warm-up from lr/100 to lr over this many iterations
+  std::string lr_schedule = "constant";  // constant | cosine (to lr * final_lr_ratio at num_iter)
+  double final_lr_ratio = 0.01;
   std::string select_data = "MJ-ST";
   std::string batch_ratio = "0.5-0.5";
   double total_data_usage_ratio = 1.0;

@@ -17,6 +17,10 @@ struct OcrTrainSummary {
   bool interrupted = false;
 };
 
+// The learning rate of a 0-based iteration: linear warm-up from lr/100 over warmup_iter, then constant
+// or cosine decay to lr * final_lr_ratio at num_iter.
+double scheduled_lr(const OcrTrainOptions& options, int iteration);
+
 // Options must have been finalize()d.
 OcrTrainSummary train_ocr(const OcrTrainOptions& options);
 

@@ -1,48 +1,58 @@
 #pragma once
-// Synthetic crops of wagon and container codes for the recognizer, in the seed's formats, written in
-// the seed's layout (OUT/{training,validation}/{01,02,03}/ with one gt.txt per folder).
+// Synthetic crops of wagon and container codes as a camera sees them in a yard: paint on corrugated
+// walls, stencil and condensed faces, codes split into groups and lines with a boxed check digit,
+// rust, dirt, peeling paint, shadows, glare, blur, low resolution, JPEG, tight and loose crops with
+// other marks cut by the frame. Everything is drawn from the caller's NumpyRandom, so a seed gives
+// the same crop on every run. Also writes datasets in the seed's layout (OUT/{training,validation}/
+// {01,02,03}/ with one gt.txt per folder).
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace cv {
-class Mat;
-}
+#include <opencv2/core.hpp>
+
+#include "cargovision/synth/code_text.h"
+#include "cargovision/synth/font_catalog.h"
 
 namespace cargovision {
 
 class NumpyRandom;
 
-// The code formats of the seed's data.
-enum class CodeFormat {
-  kFourDigits,            // 3801
-  kWagonLong,             // 983S11B41: 3 digits, letter, 2 digits, letter, 2 digits
-  kWagonShort,            // 8093T42B: 4 digits, letter, 2 digits, letter
-  kLetterDigitsLetters,   // C1051BAA: letter, 4 digits, 3 letters
-  kTwoLettersSixDigits,   // FB875209
-  kIso6346,               // container number: owner code + U/J/Z, 6 digits, check digit (MSCU1234565)
-};
-
-std::string random_code(CodeFormat format, NumpyRandom& random);
-// The ISO 6346 check digit of the first 10 characters (owner, category, serial).
-int iso6346_check_digit(const std::string& first_ten);
-
 struct CodeCropOptions {
-  int height = 48;                 // crop height; width follows the text
-  std::vector<std::string> fonts;  // TrueType files; empty = the Debian fonts found, else Hershey fonts
-  double rotation_degrees = 4.0;   // maximum in-plane rotation
-  double perspective = 0.08;       // maximum corner jitter (fraction of the size)
-  double blur_probability = 0.4;
-  double stain_probability = 0.5;
-  double low_contrast_probability = 0.25;
-  double loose_crop_probability = 0.4;  // extra background around the text
-  double stencil_probability = 0.3;     // stencil-plate gaps through the glyphs
-  int jpeg_quality_min = 30;
+  int height = 0;                  // fixed crop height; 0 = drawn from [min_height, max_height]
+  int min_height = 20;
+  int max_height = 64;
+  std::vector<std::string> fonts;  // TrueType/OpenType files; empty = find_system_fonts(), else Hershey
+  double rotation_degrees = 5.0;   // maximum in-plane rotation
+  double perspective = 0.08;       // maximum corner jitter (fraction of the height)
+  double blur_probability = 0.5;   // motion, defocus or Gaussian blur
+  double stain_probability = 0.5;  // rust and dirt
+  double peel_probability = 0.25;  // paint flaked off the glyphs
+  double shadow_probability = 0.3;
+  double glare_probability = 0.2;
+  double low_contrast_probability = 0.15;  // faded paint close to the wall's colour
+  double loose_crop_probability = 0.4;     // wide margins
+  double neighbour_probability = 0.35;     // other marks and edges cut by the frame
+  double stencil_probability = 0.25;       // stencil-plate bridges through the glyphs
+  double condensed_probability = 0.3;      // glyphs squeezed horizontally
+  double low_resolution_probability = 0.3; // rendered small, then enlarged (blocky)
+  int jpeg_quality_min = 20;
   int jpeg_quality_max = 95;
 };
 
+// Renders the layout (groups, lines, boxes) into a BGR crop; its label is layout.label.
+cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& options, NumpyRandom& random);
+// One group on one line.
 cv::Mat render_code_crop(const std::string& text, const CodeCropOptions& options, NumpyRandom& random);
+
+struct CodeSample {
+  std::string label;
+  cv::Mat image;  // BGR
+};
+
+// A random format (random_format's shares), code, layout and crop.
+CodeSample random_code_sample(const CodeCropOptions& options, NumpyRandom& random);
 
 struct CodeDatasetOptions {
   CodeCropOptions crop;
@@ -52,11 +62,8 @@ struct CodeDatasetOptions {
   std::uint32_t seed = 11;
 };
 
-// 01: wagon codes (983S11B41, 8093T42B, 3801), 02: container codes (ISO 6346, FB875209, C1051BAA),
+// 01: wagon codes (983S11B41, 8093T42B, 3801), 02: container codes (ISO 6346, FB875209, C1051BAA, 22G1),
 // 03: short numbers (3801); each folder gets images and a gt.txt in create_lmdb's format.
 void generate_code_dataset(const CodeDatasetOptions& options);
-
-// TrueType fonts from Debian font packages that are installed (DejaVu, Liberation, ...).
-std::vector<std::string> find_system_fonts();
 
 }  // namespace cargovision

@@ -1,0 +1,34 @@
+#pragma once
+// The recognizer this project trains and ships (data/models/codes_recognizer.pth + .json): where it
+// is found, and how a training checkpoint becomes such a package (half-precision weights, the options
+// file that demo_ocr --config and train_ocr --config take).
+
+#include <string>
+
+#include "cargovision/ocr/options.h"
+
+namespace cargovision::ocr {
+
+inline constexpr const char* kShippedModelName = "codes_recognizer";
+
+// The shipped model's .pth: $CARGOVISION_MODELS/codes_recognizer.pth, else next to the executable
+// (../share/cargovision/models when installed, ../../data/models in a build tree), else the source
+// tree's data/models. Error naming every place looked at when none has it.
+std::string shipped_model_path();
+
+// demo_ocr's options for the shipped model (its .json, saved_model set). When it is missing, the
+// defaults with saved_model left empty, so that the app's check names what was looked for.
+OcrDemoOptions shipped_demo_options();
+// Why the last shipped_demo_options() found no model ("" when it did).
+std::string shipped_model_lookup_error();
+
+struct PackOptions {
+  std::string checkpoint;   // a train_ocr checkpoint with its .json sidecar (options)
+  std::string output_stem;  // writes <stem>.pth and <stem>.json
+  bool half = true;         // float16 storage for floating weights (the TPS grid constants stay float32)
+};
+
+// Writes the package atomically; returns the size of the .pth in bytes.
+std::size_t pack_ocr_model(const PackOptions& options);
+
+}  // namespace cargovision::ocr

@@ -1,0 +1,103 @@
+#include "cargovision/ocr/shipped_model.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+#include "cargovision/core/error.h"
+#include "cargovision/io/json_file.h"
+#include "cargovision/io/state_dict.h"
+#include "cargovision_build_config.h"
+
+namespace cargovision::ocr {
+namespace fs = std::filesystem;
+namespace {
+
+fs::path executable_dir() {
+  std::error_code error;
+  const fs::path self = fs::read_symlink("/proc/self/exe", error);
+  return error ? fs::path() : self.parent_path();
+}
+
+bool is_grid_constant(const std::string& key) {
+  return key.find("GridGenerator.inv_delta_C") != std::string::npos || key.find("GridGenerator.P_hat") != std::string::npos;
+}
+
+// What a demo or fine-tune needs to rebuild the model: architecture, input and alphabet.
+const char* const kPackagedOptionKeys[] = {
+    "Transformation", "FeatureExtraction", "SequenceModeling", "Prediction", "num_fiducial", "input_channel",
+    "output_channel", "hidden_size", "imgH", "imgW", "rgb", "PAD", "sensitive", "character", "batch_max_length"};
+
+std::string& last_lookup_error() {
+  static std::string message;
+  return message;
+}
+
+}  // namespace
+
+std::string shipped_model_path() {
+  const std::string file = std::string(kShippedModelName) + ".pth";
+  std::vector<fs::path> candidates;
+  if (const char* models = std::getenv("CARGOVISION_MODELS"); models != nullptr && *models != '\0') {
+    candidates.push_back(fs::path(models) / file);
+  }
+  const fs::path exe = executable_dir();
+  if (!exe.empty()) {
+    candidates.push_back(exe / ".." / "share" / "cargovision" / "models" / file);
+    candidates.push_back(exe / ".." / ".." / "data" / "models" / file);
+  }
+  candidates.push_back(fs::path(CARGOVISION_SOURCE_DIR) / "data" / "models" / file);
+  std::string looked;
+  for (const auto& candidate : candidates) {
+    if (fs::is_regular_file(candidate)) return candidate.lexically_normal().string();
+    looked += (looked.empty() ? "" : ", ") + candidate.lexically_normal().string();
+  }
+  throw Error(fmt::format("the shipped recognizer {} was not found (looked in {}); give --saved_model", file, looked));
+}
+
+OcrDemoOptions shipped_demo_options() {
+  std::string model;
+  try {
+    model = shipped_model_path();
+  } catch (const Error& e) {
+    last_lookup_error() = e.what();
+    return OcrDemoOptions{};
+  }
+  const std::string config = fs::path(model).replace_extension(".json").string();
+  OcrDemoOptions options = load_ocr_demo_options(config);
+  options.saved_model = model;
+  return options;
+}
+
+std::string shipped_model_lookup_error() { return last_lookup_error(); }
+
+std::size_t pack_ocr_model(const PackOptions& options) {
+  require(!options.output_stem.empty(), "pack: no output name given");
+  const fs::path sidecar = options.checkpoint + ".json";
+  require(fs::is_regular_file(sidecar), "{}: no options sidecar beside the checkpoint (a train_ocr checkpoint has one)",
+          sidecar.string());
+  const nlohmann::json saved = read_json_file(sidecar.string());
+  require(saved.contains("options") && saved.at("options").is_object(), "{}: has no \"options\" object",
+          sidecar.string());
+  nlohmann::json packaged;
+  for (const char* key : kPackagedOptionKeys) {
+    require(saved.at("options").contains(key), "{}: option '{}' missing", sidecar.string(), key);
+    packaged[key] = saved.at("options").at(key);
+  }
+  StateDict state = load_state_dict_file(options.checkpoint);
+  StateDict converted;
+  for (const auto& item : state) {
+    torch::Tensor value = item.value();
+    if (options.half && value.is_floating_point() && !is_grid_constant(item.key())) value = value.to(torch::kHalf);
+    converted.insert(item.key(), value.contiguous());
+  }
+  const std::string pth = options.output_stem + ".pth";
+  save_state_dict(converted, pth);
+  write_json_file(options.output_stem + ".json", packaged);
+  return static_cast<std::size_t>(fs::file_size(pth));
+}
+
+}  // namespace cargovision::ocr

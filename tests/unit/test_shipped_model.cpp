@@ -1,0 +1,112 @@
+// The shipped recognizer (data/models/codes_recognizer): found without options, loads strictly in the
+// architecture its .json names, and reads fixed generated crops; and the packing that made it.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cargovision/core/error.h"
+#include "cargovision/io/json_file.h"
+#include "cargovision/io/state_dict.h"
+#include "cargovision/ocr/checkpoint.h"
+#include "cargovision/ocr/converter.h"
+#include "cargovision/ocr/demo.h"
+#include "cargovision/ocr/model.h"
+#include "cargovision/ocr/shipped_model.h"
+#include "test_config.h"
+#include "test_support.h"
+
+namespace cargovision {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(ShippedModel, IsFoundAndUnderTheSizeBudget) {
+  const std::string path = ocr::shipped_model_path();
+  EXPECT_EQ(fs::path(path).filename(), "codes_recognizer.pth");
+  EXPECT_LE(fs::file_size(path), 25u * 1000 * 1000) << "the repository keeps the shipped model <= 25 MB";
+  const OcrDemoOptions options = ocr::shipped_demo_options();
+  EXPECT_EQ(options.saved_model, path);
+  EXPECT_EQ(options.Transformation, "TPS");
+  EXPECT_EQ(options.FeatureExtraction, "ResNet");
+  EXPECT_EQ(options.SequenceModeling, "BiLSTM");
+  EXPECT_EQ(options.Prediction, "Attn");
+  EXPECT_TRUE(options.sensitive) << "the seed's case-sensitive configuration must fine-tune from it";
+}
+
+TEST(ShippedModel, LoadsStrictlyWithTheSeedsCharacterSet) {
+  OcrDemoOptions options = ocr::shipped_demo_options();
+  finalize(options);
+  const auto converter = ocr::make_converter(options.Prediction, options.character);
+  EXPECT_EQ(converter->num_class(), 96);  // 94 characters + [GO] + [s], as the seed's checkpoint
+  ocr::OcrModel model(model_options(options, converter->num_class()));
+  const auto report = ocr::load_ocr_checkpoint(*model, options.saved_model, /*fine_tune=*/false);
+  EXPECT_TRUE(report.missing.empty() && report.unexpected.empty() && report.mismatched.empty()) << report.summary();
+}
+
+TEST(ShippedModel, ReadsFixedGeneratedCrops) {
+  testing::TempDir out;
+  OcrDemoOptions options = ocr::shipped_demo_options();
+  options.image_folder = (fs::path(kSourceDir) / "tests" / "data" / "ocr_crops").string();
+  options.gt = (fs::path(options.image_folder) / "gt.txt").string();
+  options.output_dir = out.str();
+  options.log_level = "warn";
+  finalize(options);
+  const OcrDemoSummary summary = demo_ocr(options);
+  ASSERT_EQ(summary.with_ground_truth, 10u);
+  EXPECT_EQ(summary.correct, summary.with_ground_truth) << testing::read_text(summary.csv_path);
+}
+
+TEST(ShippedModel, PackingHalvesTheWeightsAndKeepsTheOutputs) {
+  testing::TempDir dir;
+  ocr::OcrModelOptions model_options_;
+  model_options_.output_channel = 32;
+  model_options_.hidden_size = 16;
+  model_options_.num_fiducial = 6;
+  model_options_.num_class = 96;
+  torch::manual_seed(4);
+  ocr::OcrModel model(model_options_);
+  ocr::initialize_like_original(*model);
+  const std::string checkpoint = (dir.path() / "best_accuracy.pth").string();
+  nlohmann::json options = OcrTrainOptions{};
+  options["output_channel"] = 32;
+  options["hidden_size"] = 16;
+  options["num_fiducial"] = 6;
+  options["sensitive"] = true;
+  ocr::save_ocr_checkpoint(*model, checkpoint, {{"iteration", 10}, {"options", options}});
+
+  ocr::PackOptions pack;
+  pack.checkpoint = checkpoint;
+  pack.output_stem = (dir.path() / "packed").string();
+  const std::size_t bytes = ocr::pack_ocr_model(pack);
+  EXPECT_LT(bytes, fs::file_size(checkpoint) * 6 / 10);
+  const auto stored = load_state_dict_file(pack.output_stem + ".pth");
+  EXPECT_EQ(stored.find("module.FeatureExtraction.ConvNet.conv0_1.weight")->scalar_type(), torch::kHalf);
+  EXPECT_EQ(stored.find("module.Transformation.GridGenerator.P_hat")->scalar_type(), torch::kFloat)
+      << "the TPS grid constants keep full precision";
+  const auto json = read_json_file(pack.output_stem + ".json");
+  EXPECT_EQ(json.at("output_channel").get<int>(), 32);
+  EXPECT_TRUE(json.at("sensitive").get<bool>());
+  EXPECT_FALSE(json.contains("num_iter")) << "only what a demo or fine-tune needs to rebuild the model";
+
+  ocr::OcrModel restored(model_options_);
+  ocr::load_ocr_checkpoint(*restored, pack.output_stem + ".pth", false);
+  model->eval();
+  restored->eval();
+  torch::NoGradGuard no_grad;
+  const auto input = torch::rand({2, 1, 32, 100}) * 2 - 1;
+  EXPECT_TRUE(torch::allclose(model->forward(input, {}, false), restored->forward(input, {}, false), 1e-2, 1e-2));
+
+  fs::remove(checkpoint + ".json");
+  pack.checkpoint = checkpoint;
+  try {
+    ocr::pack_ocr_model(pack);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("best_accuracy.pth.json: no options sidecar"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace cargovision

@@ -1,0 +1,254 @@
+// The generated training stream (select_data "synth"), fixed generated validation sets, the learning-rate
+// schedule, saveable optimizer state, and resuming a recognizer run exactly where it stopped.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <regex>
+
+#include "cargovision/core/error.h"
+#include "cargovision/core/interrupt.h"
+#include "cargovision/data/numpy_random.h"
+#include "cargovision/io/json_file.h"
+#include "cargovision/io/state_dict.h"
+#include "cargovision/ocr/batch_loader.h"
+#include "cargovision/ocr/create_lmdb.h"
+#include "cargovision/ocr/synthetic_codes.h"
+#include "cargovision/ocr/trainer.h"
+#include "cargovision/synth/code_crop.h"
+#include "cargovision/train/adadelta.h"
+#include "test_support.h"
+
+namespace cargovision {
+namespace {
+
+namespace fs = std::filesystem;
+
+OcrDataOptions sensitive_data(int batch_size) {
+  OcrDataOptions data;
+  data.batch_size = batch_size;
+  data.sensitive = true;
+  data.character = kSensitiveCharacters;
+  data.workers = 2;
+  return data;
+}
+
+bool same_image(const cv::Mat& a, const cv::Mat& b) {
+  return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
+}
+
+TEST(SyntheticCodes, SampleDependsOnlyOnSeedAndIndex) {
+  const auto data = sensitive_data(4);
+  SyntheticCodeSource first(42, SyntheticCodeSource::kEndless, data), again(42, SyntheticCodeSource::kEndless, data),
+      other(43, SyntheticCodeSource::kEndless, data);
+  EXPECT_TRUE(first.endless());
+  // Out of order and twice: the same sample each time.
+  for (std::size_t i : {7u, 0u, 3u, 7u}) {
+    const OcrSample a = first.get(i), b = again.get(i);
+    EXPECT_EQ(a.label, b.label) << i;
+    EXPECT_TRUE(same_image(a.image, b.image)) << i;
+    EXPECT_EQ(a.image.type(), CV_8UC1);
+    EXPECT_GE(a.image.rows, 20);
+    EXPECT_LE(a.image.rows, 64);
+    EXPECT_TRUE(std::regex_match(a.label, std::regex("[A-Z0-9]{3,12}"))) << a.label;
+  }
+  int differing = 0;
+  for (std::size_t i = 0; i < 8; ++i) differing += first.get(i).label != other.get(i).label;
+  EXPECT_GE(differing, 6) << "another seed must give another stream";
+}
+
+TEST(SyntheticCodes, CaseInsensitiveModelsGetLowerCaseLabels) {
+  OcrDataOptions data;  // default: case-insensitive 36 characters
+  SyntheticCodeSource source(5, 10, data);
+  for (std::size_t i = 0; i < 10; ++i) {
+    EXPECT_TRUE(std::regex_match(source.get(i).label, std::regex("[a-z0-9]{3,12}"))) << source.get(i).label;
+  }
+  EXPECT_THROW(source.get(10), Error);
+}
+
+TEST(SyntheticCodes, ParsesValidationSetSpecs) {
+  EXPECT_FALSE(parse_synthetic_set("lmdb/validation", 9).has_value());
+  EXPECT_FALSE(parse_synthetic_set("synth", 9).has_value());  // a folder may be called that
+  const auto plain = parse_synthetic_set("synth:500", 9);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->count, 500u);
+  EXPECT_EQ(plain->seed, 9u);
+  const auto seeded = parse_synthetic_set("synth:20:77", 9);
+  ASSERT_TRUE(seeded.has_value());
+  EXPECT_EQ(seeded->count, 20u);
+  EXPECT_EQ(seeded->seed, 77u);
+  for (const char* bad : {"synth:", "synth:x", "synth:-3", "synth:0", "synth:5:seed"}) {
+    EXPECT_THROW(parse_synthetic_set(bad, 9), Error) << bad;
+  }
+  EXPECT_NE(training_stream_seed(1111), 1111u);
+}
+
+TEST(SyntheticCodes, StreamMixesWithLmdbAtTheAskedRatio) {
+  testing::TempDir dir;
+  // A small LMDB selection "01" of 6 four-digit codes.
+  const fs::path crops = dir.path() / "crops";
+  std::string gt;
+  NumpyRandom random(3);
+  CodeCropOptions crop;
+  crop.height = 32;
+  for (int i = 0; i < 6; ++i) {
+    const std::string code = std::to_string(1000 + i * 7);
+    testing::write_image(crops / (code + ".png"), render_code_crop(code, crop, random));
+    gt += code + ".png\t" + code + "\n";
+  }
+  testing::write_bytes(crops / "gt.txt", gt);
+  CreateLmdbOptions lmdb;
+  lmdb.inputPath = crops.string();
+  lmdb.gtFile = (crops / "gt.txt").string();
+  lmdb.outputPath = (dir.path() / "lmdb" / "01").string();
+  create_lmdb(lmdb);
+
+  auto data = sensitive_data(8);
+  data.train_data = (dir.path() / "lmdb").string();
+  data.select_data = "01-synth";
+  data.batch_ratio = "0.25-0.75";
+  BatchBalancedLoader loader(data, 1111);
+  EXPECT_EQ(loader.batch_sizes(), (std::vector<int>{2, 6}));
+  EXPECT_NE(loader.log().find("num total samples of synth: endless (generated)"), std::string::npos) << loader.log();
+  const SyntheticCodeSource expected(training_stream_seed(1111), SyntheticCodeSource::kEndless, data);
+  std::size_t generated = 0;
+  for (int b = 0; b < 4; ++b) {  // past the LMDB selection's end (6 samples, 2 per batch)
+    const OcrBatch batch = loader.next();
+    ASSERT_EQ(batch.labels.size(), 8u);
+    EXPECT_EQ(batch.images.sizes(), (std::vector<int64_t>{8, 1, 32, 100}));
+    for (int k = 0; k < 2; ++k) EXPECT_TRUE(std::regex_match(batch.labels[k], std::regex("10[0-9]{2}"))) << batch.labels[k];
+    for (int k = 2; k < 8; ++k) EXPECT_EQ(batch.labels[k], expected.get(generated++).label) << "batch " << b;
+  }
+
+  // A resumed run continues both streams: skipping 3 batches gives the 4th batch of a fresh loader.
+  BatchBalancedLoader fresh(data, 1111), resumed(data, 1111, 3);
+  OcrBatch fourth;
+  for (int b = 0; b < 4; ++b) fourth = fresh.next();
+  const OcrBatch skipped = resumed.next();
+  EXPECT_EQ(skipped.labels, fourth.labels);
+  EXPECT_TRUE(torch::equal(skipped.images, fourth.images));
+}
+
+TEST(SyntheticCodes, GeneratedOnlyTrainingNeedsNoTrainData) {
+  auto data = sensitive_data(4);
+  data.select_data = "synth";
+  data.batch_ratio = "1";
+  BatchBalancedLoader loader(data, 7);
+  EXPECT_EQ(loader.total_batch_size(), 4);
+  EXPECT_EQ(loader.next().labels.size(), 4u);
+  data.select_data = "01";
+  try {
+    BatchBalancedLoader missing(data, 7);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("names LMDB selection '01' but --train_data is empty"), std::string::npos) << e.what();
+  }
+  const auto validation = open_validation_source("synth:12:5", data);
+  EXPECT_EQ(validation.source->size(), 12u);
+  EXPECT_FALSE(validation.source->endless());
+  EXPECT_EQ(validation.source->get(3).label, SyntheticCodeSource(5, 12, data).get(3).label);
+}
+
+TEST(LearningRate, WarmsUpThenDecaysByCosine) {
+  OcrTrainOptions o;
+  o.lr = 1e-3;
+  o.num_iter = 1100;
+  o.warmup_iter = 100;
+  EXPECT_DOUBLE_EQ(scheduled_lr(o, 0), 1e-5);
+  EXPECT_NEAR(scheduled_lr(o, 50), 1e-3 * (0.01 + 0.99 * 0.5), 1e-12);
+  EXPECT_DOUBLE_EQ(scheduled_lr(o, 100), 1e-3);
+  EXPECT_DOUBLE_EQ(scheduled_lr(o, 1000), 1e-3);  // constant by default
+  o.lr_schedule = "cosine";
+  o.final_lr_ratio = 0.1;
+  EXPECT_DOUBLE_EQ(scheduled_lr(o, 100), 1e-3);
+  EXPECT_NEAR(scheduled_lr(o, 600), 1e-3 * (0.1 + 0.9 * 0.5), 1e-12);  // half-way
+  EXPECT_NEAR(scheduled_lr(o, 1100), 1e-4, 1e-12);
+}
+
+TEST(AdadeltaState, SavedAndRestoredStateContinuesIdentically) {
+  testing::TempDir dir;
+  auto p = torch::tensor({1.0, -2.0, 0.5}, torch::requires_grad());
+  Adadelta optimizer({p}, AdadeltaOptions(1.0).rho(0.95).eps(1e-8));
+  const auto gradient = [](int step) { return torch::tensor({0.5, -1.0, 0.25}) * (1.0 + step); };
+  for (int step = 0; step < 3; ++step) {
+    p.mutable_grad() = gradient(step);
+    optimizer.step();
+  }
+  const auto path = (dir.path() / "adadelta.pt").string();
+  torch::save(optimizer, path);
+  auto q = p.detach().clone().requires_grad_(true);
+  Adadelta restored({q}, AdadeltaOptions(1.0).rho(0.95).eps(1e-8));
+  torch::load(restored, path);
+  Adadelta afresh({q.detach().clone().requires_grad_(true)}, AdadeltaOptions(1.0).rho(0.95).eps(1e-8));
+  p.mutable_grad() = gradient(3);
+  q.mutable_grad() = gradient(3);
+  optimizer.step();
+  restored.step();
+  EXPECT_TRUE(torch::allclose(p, q, 0, 1e-12)) << p << q;
+  restored.param_groups()[0].options().set_lr(0.5);
+  EXPECT_DOUBLE_EQ(static_cast<AdadeltaOptions&>(restored.param_groups()[0].options()).lr(), 0.5);
+}
+
+OcrTrainOptions tiny_generated_run(const testing::TempDir& dir, const std::string& exp_name, int num_iter) {
+  OcrTrainOptions o;
+  o.Transformation = "TPS";
+  o.FeatureExtraction = "ResNet";
+  o.SequenceModeling = "BiLSTM";
+  o.Prediction = "Attn";
+  o.num_fiducial = 6;
+  o.output_channel = 32;
+  o.hidden_size = 16;
+  o.sensitive = true;
+  o.batch_max_length = 12;
+  o.select_data = "synth";
+  o.batch_ratio = "1";
+  o.valid_data = "synth:6:3";
+  o.batch_size = 4;
+  o.num_iter = num_iter;
+  o.valInterval = 2;
+  o.adam = true;
+  o.lr = 1e-3;
+  o.warmup_iter = 5;  // reaches past the resume point: the schedule must continue where it stopped
+  o.threads = 1;
+  o.workers = 1;
+  o.kernels = "libtorch";
+  o.saved_models_dir = dir.str();
+  o.exp_name = exp_name;
+  o.log_level = "warn";
+  finalize(o);
+  return o;
+}
+
+TEST(OcrResume, ResumedRunEqualsAnUninterruptedOne) {
+  testing::TempDir dir;
+  clear_interrupt();
+  train_ocr(tiny_generated_run(dir, "straight", 6));
+  train_ocr(tiny_generated_run(dir, "resumed", 4));
+  auto resume = tiny_generated_run(dir, "resumed", 6);
+  resume.saved_model = (dir.path() / "resumed" / "latest.pth").string();
+  ASSERT_TRUE(fs::exists(resume.saved_model + ".optim")) << "the optimizer state is saved beside latest.pth";
+  const auto summary = train_ocr(resume);
+  EXPECT_EQ(summary.iterations_done, 6);
+
+  const auto straight = load_state_dict_file((dir.path() / "straight" / "latest.pth").string());
+  const auto resumed = load_state_dict_file((dir.path() / "resumed" / "latest.pth").string());
+  ASSERT_EQ(straight.size(), resumed.size());
+  for (const auto& item : straight) {
+    const torch::Tensor* other = resumed.find(item.key());
+    ASSERT_NE(other, nullptr) << item.key();
+    EXPECT_TRUE(torch::allclose(item.value(), *other, 1e-5, 1e-6)) << item.key() << " differs after resuming";
+  }
+  const auto sidecar = read_json_file((dir.path() / "resumed" / "latest.pth.json").string());
+  EXPECT_EQ(sidecar.at("iteration").get<int>(), 6);
+  // Validations at 1, 2, 4 before the stop and 6 after it: none repeated at the resume point.
+  const std::string log = testing::read_text(dir.path() / "resumed" / "log_train.txt");
+  std::regex header("\\[(\\d+)/\\d+\\] Train loss");
+  std::vector<std::string> validated;
+  for (std::sregex_iterator it(log.begin(), log.end(), header), end; it != end; ++it) validated.push_back((*it)[1]);
+  EXPECT_EQ(validated, (std::vector<std::string>{"1", "2", "4", "6"}));
+}
+
+}  // namespace
+}  // namespace cargovision
