@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
     app.add_option("--condensed-probability", crop.condensed_probability, "Share with squeezed glyphs")->capture_default_str();
     app.add_option("--low-resolution-probability", crop.low_resolution_probability, "Share rendered small and enlarged")
         ->capture_default_str();
+    app.add_option("--difficulty", crop.difficulty, "Scales every degradation: 0 = clean, 1 = the rates above")
+        ->capture_default_str();
     app.add_option("--jpeg-quality-min", crop.jpeg_quality_min, "Lowest JPEG quality")->capture_default_str();
     app.add_option("--jpeg-quality-max", crop.jpeg_quality_max, "Highest JPEG quality")->capture_default_str();
     app.add_option("--lmdb", lmdb_output,

@@ -104,9 +104,13 @@ BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uin
     Stream stream;
     std::string total_text;
     if (selections[d] == kSyntheticSelection) {
-      auto source = std::make_shared<SyntheticCodeSource>(training_stream_seed(seed), SyntheticCodeSource::kEndless, options);
+      const std::size_t curriculum = static_cast<std::size_t>(std::max(0, options.synth_curriculum)) * share;
+      auto source = std::make_shared<SyntheticCodeSource>(training_stream_seed(seed), SyntheticCodeSource::kEndless,
+                                                          options, CodeCropOptions{}, curriculum);
       stream.used = source->size();
-      total_text = "endless (generated)";
+      total_text = options.synth_curriculum > 0
+                       ? fmt::format("endless (generated; clean to fully degraded over {} iterations)", options.synth_curriculum)
+                       : std::string("endless (generated)");
       const std::string source_line = fmt::format("dataset_root:    (code-crop generator)\t dataset: {}\n", selections[d]);
       spdlog::info("{}", source_line.substr(0, source_line.size() - 1));
       log_ += source_line;

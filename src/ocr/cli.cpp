@@ -58,6 +58,9 @@ void add_ocr_train_options(CLI::App& app, OcrTrainOptions& o, std::string& confi
       ->capture_default_str();
   app.add_option("--final_lr_ratio", o.final_lr_ratio, "the cosine schedule's last lr as a fraction of --lr")
       ->capture_default_str();
+  app.add_option("--synth_curriculum", o.synth_curriculum,
+                 "iterations over which 'synth' training crops ramp from clean to fully degraded (0 = degraded from the start)")
+      ->capture_default_str();
   app.add_option("--select_data", o.select_data,
                  "'-'-separated LMDB selections under --train_data ('/' = all); 'synth' = endless generated code crops")
       ->capture_default_str();

@@ -77,12 +77,7 @@ OcrSample LmdbDataset::get(std::size_t i) const {
     std::lock_guard<std::mutex> lock(corrupt_mutex_);
     if (corrupt_.insert(key).second) spdlog::warn("{}: corrupted image for index {} ({})", path(), key, e.what());
   }
-  std::u32string label = decode_utf8(label_bytes, fmt::format("{}: {}", path(), lmdb_label_key(key)));
-  if (!options_.sensitive) label = to_lower(std::move(label));
-  label.erase(std::remove_if(label.begin(), label.end(),
-                             [&](char32_t c) { return character_.find(c) == std::u32string::npos; }),
-              label.end());
-  sample.label = encode_utf8(label);
+  sample.label = dataset_label(label_bytes, options_.sensitive, character_, fmt::format("{}: {}", path(), lmdb_label_key(key)));
   return sample;
 }
 

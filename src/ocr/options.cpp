@@ -63,6 +63,7 @@ void visit_train_fields(OcrTrainOptions& o, Visitor&& visit) {
   visit("warmup_iter", o.warmup_iter);
   visit("lr_schedule", o.lr_schedule);
   visit("final_lr_ratio", o.final_lr_ratio);
+  visit("synth_curriculum", o.synth_curriculum);
   visit("select_data", o.select_data);
   visit("batch_ratio", o.batch_ratio);
   visit("total_data_usage_ratio", o.total_data_usage_ratio);
@@ -194,6 +195,7 @@ void finalize(OcrTrainOptions& o) {
   require(o.warmup_iter >= 0, "--warmup_iter must not be negative, got {}", o.warmup_iter);
   require(o.lr_schedule == "constant" || o.lr_schedule == "cosine",
           "unknown --lr_schedule '{}' (valid: constant, cosine)", o.lr_schedule);
+  require(o.synth_curriculum >= 0, "--synth_curriculum must not be negative, got {}", o.synth_curriculum);
   require(o.final_lr_ratio >= 0 && o.final_lr_ratio <= 1, "--final_lr_ratio must be in [0, 1], got {}", o.final_lr_ratio);
   if (o.exp_name.empty()) {
     o.exp_name = fmt::format("{}-{}-{}-{}-Seed{}", o.Transformation, o.FeatureExtraction, o.SequenceModeling,
@@ -216,6 +218,7 @@ OcrDataOptions data_options(const OcrTrainOptions& o) {
   data.batch_ratio = o.batch_ratio;
   data.total_data_usage_ratio = o.total_data_usage_ratio;
   data.data_filtering_off = o.data_filtering_off;
+  data.synth_curriculum = o.synth_curriculum;
   return data;
 }
 

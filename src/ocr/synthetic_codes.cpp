@@ -35,9 +35,9 @@ std::uint64_t parse_unsigned(const std::string& text, const std::string& whole) 
 }  // namespace
 
 SyntheticCodeSource::SyntheticCodeSource(std::uint64_t seed, std::size_t count, const OcrDataOptions& options,
-                                         CodeCropOptions crop)
+                                         CodeCropOptions crop, std::size_t curriculum_samples)
     : seed_(seed), count_(count), options_(options), character_(decode_utf8(options.character, "--character")),
-      crop_(std::move(crop)) {
+      crop_(std::move(crop)), curriculum_samples_(curriculum_samples) {
   require(count > 0, "a synthetic set needs at least one sample");
 }
 
@@ -47,18 +47,17 @@ OcrSample SyntheticCodeSource::get(std::size_t i) const {
   std::seed_seq seeds{static_cast<std::uint32_t>(key), static_cast<std::uint32_t>(key >> 32),
                       static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(static_cast<std::uint64_t>(i) >> 32)};
   NumpyRandom random(seeds);
-  CodeSample generated = random_code_sample(crop_, random);
+  CodeCropOptions crop = crop_;
+  if (curriculum_samples_ > 0 && i < curriculum_samples_) {
+    crop.difficulty *= 0.15 + 0.85 * static_cast<double>(i) / static_cast<double>(curriculum_samples_);
+  }
+  CodeSample generated = random_code_sample(crop, random);
   OcrSample sample;
   cv::Mat rgb;
   cv::cvtColor(generated.image, rgb, cv::COLOR_BGR2RGB);
   sample.image = options_.rgb ? rgb : rgb_to_grey_pillow(rgb);
   // The same label rules as an LMDB sample: lower-cased unless sensitive, unknown characters dropped.
-  std::u32string label = decode_utf8(generated.label, "synthetic label");
-  if (!options_.sensitive) label = to_lower(std::move(label));
-  label.erase(std::remove_if(label.begin(), label.end(),
-                             [&](char32_t c) { return character_.find(c) == std::u32string::npos; }),
-              label.end());
-  sample.label = encode_utf8(label);
+  sample.label = dataset_label(generated.label, options_.sensitive, character_, "synthetic label");
   return sample;
 }
 

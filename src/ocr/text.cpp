@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "cargovision/core/error.h"
 
 namespace cargovision {
@@ -70,6 +72,15 @@ std::u32string to_lower(std::u32string text) {
     }
   }
   return text;
+}
+
+std::string dataset_label(std::string_view utf8, bool sensitive, const std::u32string& character, const std::string& origin) {
+  std::u32string label = decode_utf8(utf8, origin);
+  if (!sensitive) label = to_lower(std::move(label));
+  label.erase(std::remove_if(label.begin(), label.end(),
+                             [&](char32_t c) { return character.find(c) == std::u32string::npos; }),
+              label.end());
+  return encode_utf8(label);
 }
 
 }  // namespace cargovision

@@ -339,10 +339,11 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
   // Drawn large, then shrunk to the crop size, so small crops get real antialiasing.
   const int glyph_height = 28 + static_cast<int>(random_index(random, 28));
   const MaskPainter painter(font, glyph_height);
-  const bool stencil = random.random_sample() < options.stencil_probability;
+  const double d = std::clamp(options.difficulty, 0.0, 1.0);
+  const bool stencil = random.random_sample() < options.stencil_probability * d;
   TextMask text = paint_layout(layout, painter, glyph_height, stencil, random);
 
-  if (random.random_sample() < options.condensed_probability) {
+  if (random.random_sample() < options.condensed_probability * (0.5 + 0.5 * d)) {
     const double squeeze = random.uniform(0.6, 0.9);
     cv::resize(text.mask, text.mask, cv::Size(), squeeze, 1.0, cv::INTER_AREA);
     text.text_box = cv::Rect(static_cast<int>(text.text_box.x * squeeze), text.text_box.y,
@@ -353,7 +354,7 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
     text.text_box = cv::Rect(static_cast<int>(text.text_box.x * widen), text.text_box.y,
                              static_cast<int>(text.text_box.width * widen), text.text_box.height);
   }
-  wear_paint(text.mask, glyph_height, random.random_sample() < options.peel_probability, random);
+  wear_paint(text.mask, glyph_height, random.random_sample() < options.peel_probability * d, random);
 
   // Margins around the code: tight crops clip close to the paint, loose ones show the wall around it.
   const bool loose = random.random_sample() < options.loose_crop_probability;
@@ -368,17 +369,17 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
   const int grow = std::max({0, -frame.x, -frame.y, frame.br().x - text.mask.cols, frame.br().y - text.mask.rows});
   cv::copyMakeBorder(text.mask, text.mask, grow, grow, grow, grow, cv::BORDER_CONSTANT, cv::Scalar(0));
   text.text_box += cv::Point(grow, grow);
-  if (random.random_sample() < options.neighbour_probability) {
+  if (random.random_sample() < options.neighbour_probability * d) {
     add_neighbours(text.mask, text.text_box, painter, glyph_height, random);
   }
 
-  const bool low_contrast = random.random_sample() < options.low_contrast_probability;
+  const bool low_contrast = random.random_sample() < options.low_contrast_probability * d;
   const cv::Scalar wall_colour = random_wall(random);
   const cv::Scalar ink = random_ink(wall_colour, low_contrast, random);
   cv::Mat image = paint_wall(text.mask.size(), wall_colour, glyph_height, random);
   cv::Mat alpha;
   text.mask.convertTo(alpha, CV_32F, random.uniform(0.8, 1.0) / 255.0);
-  if (random.random_sample() < 0.4) {  // mottled paint: opacity varies over the strokes
+  if (random.random_sample() < 0.4 * d) {  // mottled paint: opacity varies over the strokes
     cv::Mat mottle(alpha.size(), CV_32F);
     cv::RNG rng(random.engine()());
     rng.fill(mottle, cv::RNG::UNIFORM, 0.55, 1.0);
@@ -390,18 +391,19 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
   cv::Mat alpha3;
   cv::merge(std::vector<cv::Mat>{alpha, alpha, alpha}, alpha3);
   image = image.mul(cv::Scalar::all(1.0) - alpha3) + ink_plane.mul(alpha3);
-  if (random.random_sample() < options.shadow_probability) add_shadow(image, random);
-  if (random.random_sample() < options.glare_probability) add_glare(image, random);
+  if (random.random_sample() < options.shadow_probability * d) add_shadow(image, random);
+  if (random.random_sample() < options.glare_probability * d) add_glare(image, random);
   cv::Mat painted;
   image.convertTo(painted, CV_8UC3);
-  if (random.random_sample() < options.stain_probability) add_stains(painted, cv::Rect(0, 0, painted.cols, painted.rows), random);
+  if (random.random_sample() < options.stain_probability * d) add_stains(painted, cv::Rect(0, 0, painted.cols, painted.rows), random);
 
   // Camera: rotation and perspective about the crop's frame, edges replicated.
   cv::Mat crop = painted(frame + cv::Point(grow, grow)).clone();
-  const double w = crop.cols, h = crop.rows, jitter = options.perspective;
+  const double w = crop.cols, h = crop.rows, jitter = options.perspective * (0.3 + 0.7 * d);
   const cv::Point2f source[] = {{0, 0}, {static_cast<float>(w), 0}, {static_cast<float>(w), static_cast<float>(h)}, {0, static_cast<float>(h)}};
   cv::Point2f target[4];
-  const double angle = random.uniform(-options.rotation_degrees, options.rotation_degrees) * CV_PI / 180.0;
+  const double max_angle = options.rotation_degrees * (0.3 + 0.7 * d);
+  const double angle = random.uniform(-max_angle, max_angle) * CV_PI / 180.0;
   for (int i = 0; i < 4; ++i) {
     const double cx = source[i].x - w / 2, cy = source[i].y - h / 2;
     target[i] = cv::Point2f(static_cast<float>(w / 2 + cx * std::cos(angle) - cy * std::sin(angle) + random.uniform(-jitter, jitter) * h),
@@ -414,7 +416,7 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
                                               random, static_cast<std::size_t>(options.max_height - options.min_height + 1)));
   const double scale = static_cast<double>(height) / crop.rows;
   const int width = std::max(4, static_cast<int>(std::lround(crop.cols * scale)));
-  if (random.random_sample() < options.low_resolution_probability) {
+  if (random.random_sample() < options.low_resolution_probability * d) {
     const double shrink = random.uniform(0.4, 0.8);
     cv::resize(crop, crop, cv::Size(std::max(2, static_cast<int>(width * shrink)), std::max(2, static_cast<int>(height * shrink))),
                0, 0, cv::INTER_AREA);
@@ -422,12 +424,14 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
   } else {
     cv::resize(crop, crop, cv::Size(width, height), 0, 0, cv::INTER_AREA);
   }
-  if (random.random_sample() < options.blur_probability) blur_like_a_camera(crop, random);
+  if (random.random_sample() < options.blur_probability * d) blur_like_a_camera(crop, random);
   // Exposure and sensor: contrast, brightness, grain.
-  crop.convertTo(crop, -1, random.uniform(0.7, 1.25), random.uniform(-35, 35));
-  add_texture(crop, cv::Rect(0, 0, crop.cols, crop.rows), random.uniform(1, 9), random);
-  const int quality = options.jpeg_quality_min +
-                      static_cast<int>(random_index(random, static_cast<std::size_t>(options.jpeg_quality_max - options.jpeg_quality_min + 1)));
+  crop.convertTo(crop, -1, 1.0 + d * random.uniform(-0.3, 0.25), d * random.uniform(-35, 35));
+  add_texture(crop, cv::Rect(0, 0, crop.cols, crop.rows), random.uniform(1, 1 + 8 * d), random);
+  const int lowest_quality = options.jpeg_quality_max -
+                             static_cast<int>(std::lround((options.jpeg_quality_max - options.jpeg_quality_min) * d));
+  const int quality = lowest_quality +
+                      static_cast<int>(random_index(random, static_cast<std::size_t>(options.jpeg_quality_max - lowest_quality + 1)));
   std::vector<unsigned char> encoded;
   cv::imencode(".jpg", crop, encoded, {cv::IMWRITE_JPEG_QUALITY, quality});
   return cv::imdecode(encoded, cv::IMREAD_COLOR);

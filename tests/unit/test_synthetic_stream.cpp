@@ -59,6 +59,20 @@ TEST(SyntheticCodes, SampleDependsOnlyOnSeedAndIndex) {
   EXPECT_GE(differing, 6) << "another seed must give another stream";
 }
 
+TEST(SyntheticCodes, CurriculumStartsCleanAndEndsAtTheFullRange) {
+  const auto data = sensitive_data(4);
+  const SyntheticCodeSource plain(9, SyntheticCodeSource::kEndless, data);
+  const SyntheticCodeSource ramped(9, SyntheticCodeSource::kEndless, data, CodeCropOptions{}, 50);
+  int cleaner = 0;
+  for (std::size_t i = 0; i < 6; ++i) {
+    const OcrSample easy = ramped.get(i), hard = plain.get(i);
+    EXPECT_EQ(easy.label, hard.label) << "the curriculum changes how a code looks, not which code";
+    cleaner += !same_image(easy.image, hard.image);
+  }
+  EXPECT_GE(cleaner, 5);
+  for (std::size_t i : {50u, 77u}) EXPECT_TRUE(same_image(ramped.get(i).image, plain.get(i).image)) << i;
+}
+
 TEST(SyntheticCodes, CaseInsensitiveModelsGetLowerCaseLabels) {
   OcrDataOptions data;  // default: case-insensitive 36 characters
   SyntheticCodeSource source(5, 10, data);

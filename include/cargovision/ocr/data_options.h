@@ -24,6 +24,7 @@ struct OcrDataOptions {
   bool PAD = false;                      // keep the aspect ratio and pad right instead of stretching
   bool data_filtering_off = false;
   int workers = 2;                       // decoding threads
+  int synth_curriculum = 0;              // iterations over which generated training crops go from clean to fully degraded
 };
 
 // "01-02-03" -> {"01", "02", "03"}.

@@ -56,6 +56,7 @@ struct OcrTrainOptions : OcrRecognizerOptions {
   int warmup_iter = 0;                   // linear warm-up from lr/100 to lr over this many iterations
   std::string lr_schedule = "constant";  // constant | cosine (to lr * final_lr_ratio at num_iter)
   double final_lr_ratio = 0.01;
+  int synth_curriculum = 0;              // iterations over which "synth" crops ramp from clean to fully degraded
   std::string select_data = "MJ-ST";
   std::string batch_ratio = "0.5-0.5";
   double total_data_usage_ratio = 1.0;

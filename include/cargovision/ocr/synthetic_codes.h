@@ -23,7 +23,10 @@ class SyntheticCodeSource : public OcrSampleSource {
  public:
   static constexpr std::size_t kEndless = std::numeric_limits<std::size_t>::max();
 
-  SyntheticCodeSource(std::uint64_t seed, std::size_t count, const OcrDataOptions& options, CodeCropOptions crop = {});
+  // With curriculum_samples > 0, sample i is drawn at difficulty 0.15 + 0.85 * i / curriculum_samples
+  // (capped at the crop options' own): clean crops first, the full range of degradations from then on.
+  SyntheticCodeSource(std::uint64_t seed, std::size_t count, const OcrDataOptions& options, CodeCropOptions crop = {},
+                      std::size_t curriculum_samples = 0);
   std::size_t size() const override { return count_; }
   bool endless() const override { return count_ == kEndless; }
   OcrSample get(std::size_t i) const override;
@@ -34,6 +37,7 @@ class SyntheticCodeSource : public OcrSampleSource {
   OcrDataOptions options_;
   std::u32string character_;
   CodeCropOptions crop_;
+  std::size_t curriculum_samples_;
 };
 
 struct SyntheticSetSpec {

@@ -21,4 +21,8 @@ std::string encode_utf8(std::u32string_view text);
 // one-to-one; other code points are kept.
 std::u32string to_lower(std::u32string text);
 
+// A dataset label as the original's LmdbDataset hands it to the model: lower-cased unless `sensitive`,
+// characters outside `character` removed. Throws Error naming `origin` on malformed UTF-8.
+std::string dataset_label(std::string_view utf8, bool sensitive, const std::u32string& character, const std::string& origin);
+
 }  // namespace cargovision

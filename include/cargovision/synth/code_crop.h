@@ -39,6 +39,9 @@ struct CodeCropOptions {
   double low_resolution_probability = 0.3; // rendered small, then enlarged (blocky)
   int jpeg_quality_min = 20;
   int jpeg_quality_max = 95;
+  // Scales every degradation above: 0 = clean paint on a plain wall, square to the camera; 1 = the
+  // rates above. A training curriculum raises it from low to 1 (SyntheticCodeSource).
+  double difficulty = 1.0;
 };
 
 // Renders the layout (groups, lines, boxes) into a BGR crop; its label is layout.label.
