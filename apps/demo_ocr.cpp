@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cargovision/core/app.h"
+#include "cargovision/core/error.h"
 #include "cargovision/core/logging.h"
 #include "cargovision/ocr/cli.h"
 #include "cargovision/ocr/demo.h"
@@ -11,9 +12,15 @@ int main(int argc, char** argv) {
   return cargovision::run_guarded([&] {
     cargovision::OcrDemoOptions options;
     std::string config = cargovision::find_config_argument(argc, argv);
-    // Without a model of their own, users read with the shipped recognizer and its options.
+    // Without a model of their own, users read with the shipped recognizer and its options; where it is
+    // missing, the error says where it was looked for (after parsing, so --help still works).
+    std::string shipped_model_missing;
     if (config.empty() && cargovision::find_option_argument(argc, argv, "--saved_model").empty()) {
-      options = cargovision::ocr::shipped_demo_options();
+      try {
+        options = cargovision::ocr::shipped_demo_options();
+      } catch (const cargovision::Error& e) {
+        shipped_model_missing = e.what();
+      }
     }
     if (!config.empty()) options = cargovision::load_ocr_demo_options(config);
 
@@ -24,6 +31,9 @@ int main(int argc, char** argv) {
     app.get_formatter()->column_width(36);
     cargovision::add_ocr_demo_options(app, options, config);
     CLI11_PARSE(app, argc, argv);
+    if (options.saved_model.empty() && !shipped_model_missing.empty()) {
+      throw cargovision::Error("--saved_model is required (" + shipped_model_missing + ")");
+    }
     cargovision::finalize(options);
     cargovision::setup_logging(options.log_level, "");
 

@@ -8,7 +8,6 @@
 #include "cargovision/io/json_file.h"
 #include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/converter.h"
-#include "cargovision/ocr/shipped_model.h"
 #include "cargovision/ocr/synthetic_codes.h"
 
 namespace cargovision {
@@ -205,8 +204,7 @@ void finalize(OcrTrainOptions& o) {
 
 void finalize(OcrDemoOptions& o) {
   finalize_common(o);
-  require(!o.saved_model.empty(), "--saved_model is required{}",
-          ocr::shipped_model_lookup_error().empty() ? "" : " (" + ocr::shipped_model_lookup_error() + ")");
+  require(!o.saved_model.empty(), "--saved_model is required");
   require(o.image_folder.empty() != o.lmdb.empty(), "give exactly one of --image_folder and --lmdb");
 }
 

@@ -1,8 +1,10 @@
 #include "cargovision/ocr/shipped_model.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
@@ -31,11 +33,6 @@ const char* const kPackagedOptionKeys[] = {
     "Transformation", "FeatureExtraction", "SequenceModeling", "Prediction", "num_fiducial", "input_channel",
     "output_channel", "hidden_size", "imgH", "imgW", "rgb", "PAD", "sensitive", "character", "batch_max_length"};
 
-std::string& last_lookup_error() {
-  static std::string message;
-  return message;
-}
-
 }  // namespace
 
 std::string shipped_model_path() {
@@ -50,29 +47,24 @@ std::string shipped_model_path() {
     candidates.push_back(exe / ".." / ".." / "data" / "models" / file);
   }
   candidates.push_back(fs::path(CARGOVISION_SOURCE_DIR) / "data" / "models" / file);
-  std::string looked;
+  std::vector<std::string> looked;
   for (const auto& candidate : candidates) {
-    if (fs::is_regular_file(candidate)) return candidate.lexically_normal().string();
-    looked += (looked.empty() ? "" : ", ") + candidate.lexically_normal().string();
+    const std::string path = candidate.lexically_normal().string();
+    if (fs::is_regular_file(path)) return path;
+    // A build tree inside the source tree reaches the same folder twice: name it once.
+    if (std::find(looked.begin(), looked.end(), path) == looked.end()) looked.push_back(path);
   }
-  throw Error(fmt::format("the shipped recognizer {} was not found (looked in {}); give --saved_model", file, looked));
+  throw Error(fmt::format("the shipped recognizer {} was not found (looked in {}); give --saved_model", file,
+                          fmt::join(looked, ", ")));
 }
 
 OcrDemoOptions shipped_demo_options() {
-  std::string model;
-  try {
-    model = shipped_model_path();
-  } catch (const Error& e) {
-    last_lookup_error() = e.what();
-    return OcrDemoOptions{};
-  }
+  const std::string model = shipped_model_path();
   const std::string config = fs::path(model).replace_extension(".json").string();
   OcrDemoOptions options = load_ocr_demo_options(config);
   options.saved_model = model;
   return options;
 }
-
-std::string shipped_model_lookup_error() { return last_lookup_error(); }
 
 std::size_t pack_ocr_model(const PackOptions& options) {
   require(!options.output_stem.empty(), "pack: no output name given");

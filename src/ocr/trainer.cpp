@@ -214,13 +214,14 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
                               run_dir.string(), loss_value, iteration + 1, run_dir.string()));
     }
     model->zero_grad();
-    optimizer.set_lr(scheduled_lr(options, iteration));
+    const double lr = scheduled_lr(options, iteration);
+    optimizer.set_lr(lr);
     loss.backward();
     torch::nn::utils::clip_grad_norm_(trainable, options.grad_clip);
     optimizer.step();
     loss_sum += loss_value;
     ++loss_count;
-    progress.advance(1, fmt::format("loss {:.4f} lr {:.2g} batch {}", loss_value, scheduled_lr(options, iteration), batch_size));
+    progress.advance(1, fmt::format("loss {:.4f} lr {:.2g} batch {}", loss_value, lr, batch_size));
 
     // As the original: at the first iteration of a run and every valInterval; a resumed run keeps the schedule.
     if ((iteration + 1) % options.valInterval == 0 || (iteration == 0 && !resuming)) {

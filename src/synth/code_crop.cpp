@@ -31,11 +31,6 @@ cv::Ptr<cv::freetype::FreeType2> font_renderer(const std::string& path) {
   return renderer;
 }
 
-const std::vector<std::string>& installed_fonts() {
-  static const std::vector<std::string> fonts = find_system_fonts();
-  return fonts;
-}
-
 double luminance(const cv::Scalar& bgr) { return 0.114 * bgr[0] + 0.587 * bgr[1] + 0.299 * bgr[2]; }
 
 // Wall colours of wagons and containers (BGR): blue, red, maroon, green, greys, brown, orange, yellow,
@@ -334,7 +329,7 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
               options.jpeg_quality_min <= options.jpeg_quality_max,
           "JPEG qualities must satisfy 1 <= min ({}) <= max ({}) <= 100", options.jpeg_quality_min,
           options.jpeg_quality_max);
-  const std::vector<std::string>& fonts = options.fonts.empty() ? installed_fonts() : options.fonts;
+  const std::vector<std::string>& fonts = options.fonts.empty() ? find_system_fonts() : options.fonts;
   const std::string font = fonts.empty() ? "" : fonts[random_index(random, fonts.size())];
   // Drawn large, then shrunk to the crop size, so small crops get real antialiasing.
   const int glyph_height = 28 + static_cast<int>(random_index(random, 28));

@@ -27,6 +27,8 @@ bool is_code_font_name(const std::string& file_name) {
                       [&](const char* word) { return name.find(word) != std::string::npos; });
 }
 
+namespace {
+
 bool draws_every_code_character(const std::string& path) {
   // Some faces map letters or digits to empty or shared glyphs (symbol sets, caps-only dingbats): a
   // crop drawn with one would not show its label. Every character must leave ink, and differ from 'A'.
@@ -50,7 +52,7 @@ bool draws_every_code_character(const std::string& path) {
   }
 }
 
-std::vector<std::string> find_system_fonts() {
+std::vector<std::string> scan_system_fonts() {
   std::set<std::string> seen_names;
   std::vector<std::string> found;
   for (const char* root : {"/usr/share/fonts/truetype", "/usr/share/fonts/opentype"}) {
@@ -69,6 +71,13 @@ std::vector<std::string> find_system_fonts() {
   std::sort(found.begin(), found.end(),
             [](const std::string& a, const std::string& b) { return fs::path(a).filename() < fs::path(b).filename(); });
   return found;
+}
+
+}  // namespace
+
+const std::vector<std::string>& find_system_fonts() {
+  static const std::vector<std::string> fonts = scan_system_fonts();
+  return fonts;
 }
 
 }  // namespace cargovision

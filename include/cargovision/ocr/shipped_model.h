@@ -16,11 +16,9 @@ inline constexpr const char* kShippedModelName = "codes_recognizer";
 // tree's data/models. Error naming every place looked at when none has it.
 std::string shipped_model_path();
 
-// demo_ocr's options for the shipped model (its .json, saved_model set). When it is missing, the
-// defaults with saved_model left empty, so that the app's check names what was looked for.
+// demo_ocr's options for the shipped model: its .json, with saved_model set. Error (shipped_model_path's)
+// when it is missing.
 OcrDemoOptions shipped_demo_options();
-// Why the last shipped_demo_options() found no model ("" when it did).
-std::string shipped_model_lookup_error();
 
 struct PackOptions {
   std::string checkpoint;   // a train_ocr checkpoint with its .json sidecar (options)

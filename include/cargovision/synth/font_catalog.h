@@ -9,7 +9,8 @@
 namespace cargovision {
 
 // Sorted paths, one per file name (Debian installs some faces twice); empty when none is installed.
-std::vector<std::string> find_system_fonts();
+// Scanned and checked once per process (each face is loaded to check its glyphs).
+const std::vector<std::string>& find_system_fonts();
 
 // Whether a font file name is one find_system_fonts keeps.
 bool is_code_font_name(const std::string& file_name);
