@@ -6,19 +6,28 @@
 #include "cargovision/classify/cli.h"
 #include "cargovision/classify/trainer.h"
 #include "cargovision/core/app.h"
+#include "cargovision/core/error.h"
 #include "cargovision/core/logging.h"
 
 int main(int argc, char** argv) {
   return cargovision::run_guarded([&] {
     cargovision::TrainOptions options;
     std::string config = cargovision::find_config_argument(argc, argv);
-    if (!config.empty()) options = cargovision::load_train_options(config);
+    // A resumed run takes its own options.json; the command line can still change them (e.g. --epochs).
+    const std::string resume = cargovision::find_option_argument(argc, argv, "--resume");
+    if (!resume.empty()) {
+      if (!config.empty()) throw cargovision::Error("give --resume or --config, not both");
+      options = cargovision::load_train_options((std::filesystem::path(resume) / "options.json").string());
+    } else if (!config.empty()) {
+      options = cargovision::load_train_options(config);
+    }
 
     CLI::App app{"Train the cargo classifier (0 = empty, 1 = loaded) by transfer learning, as the seed's Keras "
                  "preprocess.py: augmentation, validation split, class weights, best-val_loss checkpoint, early stopping."};
     app.get_formatter()->column_width(42);
     cargovision::add_train_options(app, options, config);
     CLI11_PARSE(app, argc, argv);
+    if (!options.resume.empty()) options.output_dir = options.resume;
 
     std::filesystem::create_directories(options.output_dir);
     cargovision::setup_logging(options.log_level, (std::filesystem::path(options.output_dir) / "train.log").string());

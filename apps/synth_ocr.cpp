@@ -44,6 +44,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--difficulty", crop.difficulty, "Scales every degradation: 0 = clean, 1 = the rates above")
         ->capture_default_str();
+    app.add_flag("--masks", options.write_masks,
+                 "Also write <name>_mask.png beside each crop: the code's paint (255), neighbouring marks left out");
+    app.add_option("--min-contrast", crop.min_text_contrast,
+                   "Grey levels every part of a code must stand out by; a crop below is drawn again, milder (0 = keep all)")
+        ->capture_default_str();
     app.add_option("--jpeg-quality-min", crop.jpeg_quality_min, "Lowest JPEG quality")->capture_default_str();
     app.add_option("--jpeg-quality-max", crop.jpeg_quality_max, "Highest JPEG quality")->capture_default_str();
     app.add_option("--lmdb", lmdb_output,

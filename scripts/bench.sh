@@ -3,6 +3,7 @@
 #                               scripts/bench.sh ocr-data [--iterations N]
 #                               scripts/bench.sh ocr-stream [--iterations N]
 #                               scripts/bench.sh ocr [--iterations N]
+#                               scripts/bench.sh allocator [--iterations N] [--arch NAME]
 # Prints cargovision's figures next to torchvision's, measured in the same run with the same threads,
 # and their ratios (inference: cargovision ms / torchvision ms, lower is better; training: samples/s
 # ratio, higher is better).
@@ -10,8 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 task="${1:-classifier}"
 shift || true
-[[ "$task" == "classifier" || "$task" == "ocr-data" || "$task" == "ocr-stream" || "$task" == "ocr" ]] || {
-  echo "bench: unknown task '$task' (available: classifier, ocr-data, ocr-stream, ocr)" >&2; exit 2; }
+[[ "$task" == "classifier" || "$task" == "ocr-data" || "$task" == "ocr-stream" || "$task" == "ocr" ||
+   "$task" == "allocator" ]] || {
+  echo "bench: unknown task '$task' (available: classifier, ocr-data, ocr-stream, ocr, allocator)" >&2; exit 2; }
 bash scripts/setup.sh --reference
 bash scripts/build.sh >/dev/null
 threads=$(nproc)
@@ -24,6 +26,34 @@ while [[ $# -gt 0 ]]; do
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
+if [[ "$task" == "allocator" ]]; then
+  # The same binaries twice: glibc's defaults (CARGOVISION_ALLOCATOR=system) against the heap settings
+  # every app applies at start-up (core/allocator.h).
+  echo "bench: heap settings, $threads threads, $iterations iterations: recognizer and $arch"
+  results=()
+  for allocator in system tuned; do
+    ocr=$(CARGOVISION_ALLOCATOR=$allocator build/bin/cargovision_bench ocr --models TPS-ResNet-BiLSTM-Attn \
+            --iterations "$iterations" --threads "$threads")
+    cls=$(CARGOVISION_ALLOCATOR=$allocator build/bin/cargovision_bench classifier --arch "$arch" \
+            --iterations "$iterations" --threads "$threads" --folder-images 8 --work build/bench_work)
+    results+=("$ocr" "$cls")
+  done
+  /usr/bin/python3 - "${results[@]}" <<'PY'
+import json, sys
+ocr_sys, cls_sys, ocr_ours, cls_ours = (json.loads(a) for a in sys.argv[1:])
+model = "TPS-ResNet-BiLSTM-Attn"
+rows = [(f"{model} ms/img, batch 1", ocr_sys[model]["infer_ms_per_image_b1"], ocr_ours[model]["infer_ms_per_image_b1"], True),
+        (f"{model} ms/img, batch 64", ocr_sys[model]["infer_ms_per_image_b64"], ocr_ours[model]["infer_ms_per_image_b64"], True),
+        (f"{model} training samples/s", ocr_sys[model]["train_samples_per_s_b64"], ocr_ours[model]["train_samples_per_s_b64"], False),
+        ("classifier ms/img, batch 1", cls_sys["infer_ms_per_image_b1"], cls_ours["infer_ms_per_image_b1"], True),
+        ("classifier ms/img, batch 32", cls_sys["infer_ms_per_image_b32"], cls_ours["infer_ms_per_image_b32"], True),
+        ("classifier training samples/s", cls_sys["train_samples_per_s_b8"], cls_ours["train_samples_per_s_b8"], False)]
+print(f"{'':50}{'glibc':>10}{'kept heap':>11}{'ratio':>8}")
+for label, baseline, ours, lower_better in rows:
+    print(f"{label:50}{baseline:10.2f}{ours:11.2f}{ours / baseline:8.3f}  ({'lower' if lower_better else 'higher'} is better)")
+PY
+  exit 0
+fi
 if [[ "$task" == "ocr-data" ]]; then
   [[ "$iterations" == 5 ]] && iterations=30
   echo "bench: OCR loader, batch 64, 32x100 grey, $iterations batches, 1 and 2 threads"

@@ -27,7 +27,11 @@ case "$mode" in
   --full)
     cargo_data="$out/cargo_data"
     "$bin/synth_cargo" --output "$cargo_data" --train 4000 --test 800 --seed 2026
-    cargo_args=(--config configs/cargo_resnet152.json) ;;
+    cargo_args=(--config configs/cargo_resnet152.json)
+    if [[ ! -f resnet152-394f9c45.pth ]]; then
+      echo "demo: torchvision's resnet152-394f9c45.pth is not here: ResNet152 from random weights, nothing frozen"
+      cargo_args+=(--weights none --freeze-epochs 0)
+    fi ;;
 esac
 "$bin/preprocess" "${cargo_args[@]}" --train-dir "$cargo_data/train" --output-dir "$out/classifier"
 "$bin/test" --checkpoint "$out/classifier/best.pt" --test-dir "$cargo_data/test" --output "$out/classifier/"

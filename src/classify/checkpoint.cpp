@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cargovision/core/error.h"
+#include "cargovision/io/checkpoint_sidecar.h"
 #include "cargovision/io/json_file.h"
 
 namespace cargovision {
@@ -60,9 +61,12 @@ StateDict classifier_file_state(CargoClassifierImpl& model) {
   return file_state;
 }
 
-void save_classifier_checkpoint(CargoClassifierImpl& model, const ClassifierSidecar& sidecar, const std::string& path) {
+void save_classifier_checkpoint(CargoClassifierImpl& model, const ClassifierSidecar& sidecar, const std::string& path,
+                                const nlohmann::json& extra, const std::vector<std::string>& described) {
   save_state_dict(classifier_file_state(model), path);
-  write_json_file(sidecar_path(path), nlohmann::json(sidecar));
+  nlohmann::json json = sidecar;
+  json.update(extra);
+  write_checkpoint_sidecar(sidecar_path(path), json, path, described);
 }
 
 LoadedClassifier load_classifier_checkpoint(const std::string& path) {
@@ -72,8 +76,9 @@ LoadedClassifier load_classifier_checkpoint(const std::string& path) {
     throw Error(path + ": sidecar " + json_path + " is missing (it holds the backbone, classes and preprocessing)");
   }
   LoadedClassifier loaded;
+  const nlohmann::json sidecar = read_checkpoint_sidecar(json_path, path);  // its errors name the file
   try {
-    loaded.sidecar = read_json_file(json_path).get<ClassifierSidecar>();
+    loaded.sidecar = sidecar.get<ClassifierSidecar>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(json_path + ": malformed sidecar (" + std::string(e.what()) + ")");
   } catch (const Error& e) {

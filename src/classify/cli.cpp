@@ -12,6 +12,9 @@ void add_train_options(CLI::App& app, TrainOptions& o, std::string& config_file)
   app.add_option("-o,--output-dir,--output_dir", o.output_dir,
                  "run folder: best.pt/.json, last.pt/.json, history.csv/.png, options.json, train.log")
       ->capture_default_str();
+  app.add_option("--resume", o.resume,
+                 "continue the run in this folder from its last.pt: epoch, best val_loss, early-stopping counter, "
+                 "optimizer state and history (its options.json gives the options; the command line still wins)");
   app.add_option("--backbone", o.backbone, "feature extractor")
       ->check(CLI::IsMember(models::backbone_names()))
       ->capture_default_str();

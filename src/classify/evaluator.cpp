@@ -12,6 +12,7 @@
 #include "cargovision/core/atomic_file.h"
 #include "cargovision/core/device.h"
 #include "cargovision/core/error.h"
+#include "cargovision/core/interrupt.h"
 #include "cargovision/core/progress.h"
 #include "cargovision/data/batch_loader.h"
 #include "cargovision/io/json_file.h"
@@ -85,6 +86,7 @@ TestSummary test_classifier(const TestOptions& options) {
   const auto started = Clock::now();
   loader.start_epoch(0);
   ProgressLine progress("test", static_cast<std::int64_t>(loader.size()), "img");
+  install_interrupt_handler();
   while (auto batch = loader.next()) {
     const auto images = batch->images.to(device);
     const auto forward_start = Clock::now();
@@ -107,6 +109,10 @@ TestSummary test_classifier(const TestOptions& options) {
       summary.rows.push_back(std::move(row));
     }
     progress.advance(static_cast<std::int64_t>(batch->attempted));
+    if (interrupt_requested()) {
+      throw Interrupted(fmt::format("stopped after {} of {} images; no report was written", summary.rows.size(),
+                                    loader.size()));
+    }
   }
   progress.finish();
   const double total_seconds = std::chrono::duration<double>(Clock::now() - started).count();

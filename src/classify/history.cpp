@@ -8,11 +8,42 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "cargovision/core/atomic_file.h"
 #include "cargovision/io/csv.h"
 
 namespace cargovision {
+
+void to_json(nlohmann::json& j, const EpochRecord& r) {
+  j = nlohmann::json{{"epoch", r.epoch},
+                     {"loss", r.loss},
+                     {"accuracy", r.accuracy},
+                     {"val_loss", r.val_loss},
+                     {"val_accuracy", r.val_accuracy},
+                     {"learning_rate", r.learning_rate},
+                     {"seconds", r.seconds},
+                     {"backbone_frozen", r.backbone_frozen},
+                     {"checkpoint_saved", r.checkpoint_saved}};
+}
+
+void from_json(const nlohmann::json& j, EpochRecord& r) {
+  // JSON has no NaN: a diverged epoch's losses were written as null.
+  const auto number = [&](const char* key) {
+    const auto& value = j.at(key);
+    return value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
+  };
+  r.epoch = j.at("epoch").get<int>();
+  r.loss = number("loss");
+  r.accuracy = number("accuracy");
+  r.val_loss = number("val_loss");
+  r.val_accuracy = number("val_accuracy");
+  r.learning_rate = number("learning_rate");
+  r.seconds = number("seconds");
+  r.backbone_frozen = j.at("backbone_frozen").get<bool>();
+  r.checkpoint_saved = j.at("checkpoint_saved").get<bool>();
+}
+
 namespace {
 
 constexpr int kPanelWidth = 480;

@@ -33,6 +33,11 @@ void validate(const TrainOptions& o) {
   if (!(o.lr > 0)) throw Error("lr must be positive");
   if (o.patience < 1) throw Error("patience must be at least 1");
   if (o.freeze_epochs < 0) throw Error("freeze_epochs must be >= 0");
+  if (o.freeze_epochs > 0 && o.weights == "none") {
+    throw Error("freeze_epochs " + std::to_string(o.freeze_epochs) +
+                " would train the head on a frozen random backbone (weights: none): give --weights with "
+                "torchvision's ImageNet file, or --freeze-epochs 0");
+  }
   if (o.workers < 0) throw Error("workers must be >= 0");
   if (o.normalize != "auto" && o.normalize != "rescale" && o.normalize != "imagenet") {
     throw Error("normalize must be auto, rescale or imagenet, got '" + o.normalize + "'");

@@ -5,7 +5,10 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
+#include <optional>
 
 #include "cargovision/classify/callbacks.h"
 #include "cargovision/classify/checkpoint.h"
@@ -15,8 +18,10 @@
 #include "cargovision/core/interrupt.h"
 #include "cargovision/core/progress.h"
 #include "cargovision/data/batch_loader.h"
+#include "cargovision/io/checkpoint_sidecar.h"
 #include "cargovision/io/json_file.h"
 #include "cargovision/models/fast_kernels.h"
+#include "cargovision/train/optimizer_state.h"
 
 namespace cargovision {
 namespace fs = std::filesystem;
@@ -52,7 +57,15 @@ PassResult run_pass(CargoClassifierImpl& model, ImageBatchLoader& loader, torch:
   std::size_t correct = 0;
   std::optional<torch::NoGradGuard> no_grad;
   if (!training) no_grad.emplace();
+  bool warned_single = false;
   while (auto batch = loader.next()) {
+    if (training && batch->images.size(0) == 1) {
+      // Unreadable images left one sample: batch norm cannot train on it, so the step is skipped.
+      if (!warned_single) spdlog::warn("skipping a training batch left with one readable image (batch norm needs two)");
+      warned_single = true;
+      progress.advance(static_cast<std::int64_t>(batch->attempted), "");
+      continue;
+    }
     const auto images = batch->images.to(device);
     const auto targets = batch->labels.to(device);
     const auto logits = model.forward(images);
@@ -87,6 +100,41 @@ PassResult run_pass(CargoClassifierImpl& model, ImageBatchLoader& loader, torch:
   return result;
 }
 
+// Where a resumed run continues: read from <run>/last.json, which must describe last.pt and last.pt.optim.
+struct ResumePoint {
+  int epochs_done = 0;
+  BestModelTracker::State tracker;
+  std::vector<EpochRecord> history;
+  std::string best_checkpoint;
+};
+
+ResumePoint read_resume_point(const fs::path& run, const TrainOptions& options) {
+  const fs::path last = run / "last.pt";
+  require(fs::exists(last), "{}: no last.pt to resume from (a run saves it after each epoch)", run.string());
+  const nlohmann::json sidecar = read_checkpoint_sidecar(sidecar_path(last.string()), last.string());
+  require(sidecar.contains("resume"), "{}: written by a version without resume information; start a new run",
+          sidecar_path(last.string()));
+  const nlohmann::json& state = sidecar.at("resume");
+  ResumePoint point;
+  point.epochs_done = state.at("epochs_done").get<int>();
+  point.tracker.best = state.at("best_val_loss").is_number() ? state.at("best_val_loss").get<double>()
+                                                              : std::numeric_limits<double>::infinity();
+  point.tracker.stopping_best = state.at("stopping_best").is_number() ? state.at("stopping_best").get<double>()
+                                                                       : std::numeric_limits<double>::infinity();
+  point.tracker.best_epoch = state.at("best_epoch").get<int>();
+  point.tracker.wait = state.at("wait").get<int>();
+  point.history = state.at("history").get<std::vector<EpochRecord>>();
+  if (point.tracker.best_epoch >= 0 && fs::exists(run / "best.pt")) point.best_checkpoint = (run / "best.pt").string();
+  require(!state.value("stopped_early", false), "{}: this run already stopped early after {} epochs; nothing to resume",
+          run.string(), point.epochs_done);
+  require(point.epochs_done < options.epochs, "{}: {} of --epochs {} are done; give more --epochs to continue",
+          run.string(), point.epochs_done, options.epochs);
+  return point;
+}
+
+// JSON has no infinity: an unset best is written as null.
+nlohmann::json finite_or_null(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(); }
+
 }  // namespace
 
 TrainSummary train_classifier(const TrainOptions& options) {
@@ -118,6 +166,8 @@ TrainSummary train_classifier(const TrainOptions& options) {
 
   fs::create_directories(options.output_dir);
   const std::string output_dir = options.output_dir;
+  std::optional<ResumePoint> resume;
+  if (!options.resume.empty()) resume = read_resume_point(options.resume, options);
   nlohmann::json effective = options;
   write_json_file((fs::path(output_dir) / "options.json").string(), effective);
 
@@ -133,7 +183,15 @@ TrainSummary train_classifier(const TrainOptions& options) {
 
   torch::manual_seed(options.seed);
   CargoClassifier model(CargoClassifierOptions{options.backbone, options.dense, options.dropout});
-  if (options.weights != "none") load_backbone_weights(*model, options.weights);
+  if (resume) {
+    const LoadedClassifier last = load_classifier_checkpoint((fs::path(options.resume) / "last.pt").string());
+    model = last.model;
+    spdlog::info("resuming {} after epoch {} (best val_loss {:.5f} at epoch {}, {} epoch(s) without improvement)",
+                 options.resume, resume->epochs_done, resume->tracker.best, resume->tracker.best_epoch + 1,
+                 resume->tracker.wait);
+  } else if (options.weights != "none") {
+    load_backbone_weights(*model, options.weights);
+  }
   model->to(device);
   spdlog::info("model: {} backbone, head GAP -> Dropout({}) -> {}Dense(1); {} on {} with {} thread(s); "
                "normalization {}",
@@ -150,11 +208,20 @@ TrainSummary train_classifier(const TrainOptions& options) {
   loader_options.seed = options.seed;
   loader_options.augmentation = options.augmentation;
   loader_options.shuffle = true;
+  loader_options.fold_single_remainder = true;
   ImageBatchLoader train_loader(split.training, train_pipeline, loader_options);
+  if (train_loader.folds_single_remainder()) {
+    spdlog::info("{} training images leave 1 over at batch size {}: the last batch of each epoch takes {}",
+                 train_loader.size(), options.batch_size, options.batch_size + 1);
+  }
   loader_options.shuffle = false;
+  loader_options.fold_single_remainder = false;
   ImageBatchLoader val_loader(split.validation, val_pipeline, loader_options);
 
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(options.lr).eps(options.adam_epsilon));
+  const fs::path last_path = fs::path(output_dir) / "last.pt";
+  const fs::path optimizer_path = last_path.string() + ".optim";
+  if (resume) load_optimizer_state(optimizer, optimizer_path);
   const auto class_weights = torch::tensor(summary.class_weights, torch::kFloat32).to(device);
 
   ClassifierSidecar sidecar;
@@ -169,11 +236,45 @@ TrainSummary train_classifier(const TrainOptions& options) {
 
   const fs::path best_path = fs::path(output_dir) / "best.pt";
   BestModelTracker tracker(options.patience);
+  int first_epoch = 0;
+  if (resume) {
+    tracker.restore(resume->tracker);
+    summary.history = resume->history;
+    summary.best_checkpoint = resume->best_checkpoint;
+    summary.epochs_run = resume->epochs_done;
+    first_epoch = resume->epochs_done;
+  }
+  // last.pt after every epoch, with what a resumed run needs: the optimizer state beside it, and the
+  // epoch count, early-stopping state and history in its sidecar.
+  bool last_saved = false;
+  const auto save_last = [&](int epochs_done) {
+    last_saved = true;
+    sidecar.epoch = epochs_done;
+    sidecar.val_loss = summary.history.empty() ? 0.0 : summary.history.back().val_loss;
+    save_optimizer_state(optimizer, optimizer_path);
+    const auto state = tracker.state();
+    const nlohmann::json resume_state{{"epochs_done", epochs_done},
+                                      {"best_val_loss", finite_or_null(state.best)},
+                                      {"stopping_best", finite_or_null(state.stopping_best)},
+                                      {"best_epoch", state.best_epoch},
+                                      {"wait", state.wait},
+                                      {"stopped_early", summary.stopped_early},
+                                      {"history", summary.history}};
+    save_classifier_checkpoint(*model, sidecar, last_path.string(), {{"resume", resume_state}},
+                               {optimizer_path.string()});
+  };
   install_interrupt_handler();
-  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+  for (int epoch = first_epoch; epoch < options.epochs; ++epoch) {
     const auto started = std::chrono::steady_clock::now();
     const bool frozen = epoch < options.freeze_epochs;
     model->set_backbone_frozen(frozen);
+    // Dropout draws from the seed and the epoch only, so a resumed run draws what an uninterrupted one would.
+    torch::manual_seed(options.seed + 15485863u * static_cast<std::uint32_t>(epoch));
+    if (options.freeze_epochs > 0 && epoch == options.freeze_epochs) {
+      // Keras recompiles the model to unfreeze it, which gives Adam new moments and a new step count.
+      optimizer.state().clear();
+      spdlog::info("backbone unfrozen: Adam starts afresh, as after a Keras recompile");
+    }
     spdlog::info("Epoch {}/{}{}", epoch + 1, options.epochs, frozen ? " (backbone frozen)" : "");
     const PassResult train = run_pass(*model, train_loader, &optimizer, class_weights, device, epoch, "  train");
     if (train.interrupted) {
@@ -203,24 +304,27 @@ TrainSummary train_classifier(const TrainOptions& options) {
                  decision.save ? fmt::format(" - val_loss improved, saved {}", best_path.string())
                                : fmt::format(" - val_loss did not improve from {:.5f}", tracker.best()));
     ++summary.epochs_run;
+    summary.stopped_early = decision.stop;
+    save_last(summary.epochs_run);
     if (decision.stop) {
-      summary.stopped_early = true;
       spdlog::info("Epoch {}: early stopping (no val_loss improvement for {} epochs)", epoch + 1, options.patience);
       break;
     }
   }
 
-  const fs::path last_path = fs::path(output_dir) / "last.pt";
-  sidecar.epoch = summary.epochs_run;
-  sidecar.val_loss = summary.history.empty() ? 0.0 : summary.history.back().val_loss;
-  save_classifier_checkpoint(*model, sidecar, last_path.string());
+  // An interrupted epoch is not saved: last.pt stays the end of the last complete one, where --resume
+  // continues. Only a run stopped in its first epoch writes it here, so that it has one.
+  if (!last_saved && !resume) save_last(summary.epochs_run);
   summary.last_checkpoint = last_path.string();
   summary.best_epoch = tracker.best_epoch() + 1;
   summary.best_val_loss = tracker.best();
   const auto unreadable_train = train_loader.unreadable();
   const auto unreadable_val = val_loader.unreadable();
   summary.unreadable_images = unreadable_train.size() + unreadable_val.size();
-  if (summary.interrupted) spdlog::warn("training interrupted; last weights saved to {}", last_path.string());
+  if (summary.interrupted) {
+    spdlog::warn("training interrupted; {} holds the end of epoch {}: continue with --resume {}", last_path.string(),
+                 summary.epochs_run, output_dir);
+  }
   return summary;
 }
 

@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <exception>
 
+#include "cargovision/core/allocator.h"
+#include "cargovision/core/error.h"
+
 namespace cargovision {
 namespace {
 void print_error(const std::string& message) {
@@ -16,8 +19,14 @@ void print_error(const std::string& message) {
 }  // namespace
 
 int run_guarded(const std::function<int()>& body) {
+  // Every app and the benchmark driver pass here before they allocate tensors.
+  keep_freed_memory_for_reuse();
   try {
     return body();
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "interrupted: %s\n", e.what());
+    spdlog::shutdown();
+    return 130;
   } catch (const c10::Error& e) {
     print_error(e.what_without_backtrace());
   } catch (const std::exception& e) {

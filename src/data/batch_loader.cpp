@@ -21,10 +21,14 @@ ImageBatchLoader::ImageBatchLoader(std::vector<ImageSample> samples, ImagePipeli
   if (pipeline_.augment) validate(options_.augmentation);
 }
 
-ImageBatchLoader::~ImageBatchLoader() { stop_producer(); }
-
 std::size_t ImageBatchLoader::batches_per_epoch() const {
-  return (samples_.size() + options_.batch_size - 1) / options_.batch_size;
+  const std::size_t batches = (samples_.size() + options_.batch_size - 1) / options_.batch_size;
+  return batches - (folds_single_remainder() ? 1 : 0);
+}
+
+bool ImageBatchLoader::folds_single_remainder() const {
+  return options_.fold_single_remainder && samples_.size() > options_.batch_size &&
+         samples_.size() % options_.batch_size == 1;
 }
 
 std::vector<std::string> ImageBatchLoader::unreadable() const {
@@ -32,38 +36,26 @@ std::vector<std::string> ImageBatchLoader::unreadable() const {
   return {unreadable_.begin(), unreadable_.end()};
 }
 
-void ImageBatchLoader::stop_producer() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    cancel_ = true;
-  }
-  changed_.notify_all();
-  if (producer_.joinable()) producer_.join();
-  std::lock_guard<std::mutex> lock(mutex_);
-  cancel_ = false;
-  producing_ = false;
-  ready_.clear();
-  producer_error_ = nullptr;
-}
-
 void ImageBatchLoader::start_epoch(std::uint32_t epoch) {
-  stop_producer();
+  prefetcher_.reset();
   std::vector<std::size_t> order(samples_.size());
   std::iota(order.begin(), order.end(), 0);
   if (options_.shuffle) {
     std::mt19937 shuffler(options_.seed + 7919u * (epoch + 1));
     std::shuffle(order.begin(), order.end(), shuffler);
   }
-  producing_ = true;
-  producer_ = std::thread([this, order = std::move(order)]() mutable { produce(std::move(order)); });
-}
-
-void ImageBatchLoader::produce(std::vector<std::size_t> order) {
-  try {
-    std::size_t unreported = 0;  // files of wholly unreadable batches, credited to the next batch
-    for (std::size_t begin = 0; begin < order.size(); begin += options_.batch_size) {
-      const std::size_t end = std::min(order.size(), begin + options_.batch_size);
-      std::vector<std::size_t> indices(order.begin() + begin, order.begin() + end);
+  // Each epoch's augmentation depends on the seed and the epoch only, so a resumed run draws what an
+  // uninterrupted one would have.
+  augment_random_ = NumpyRandom(options_.seed + 104729u * epoch);
+  // Batches in order; files of wholly unreadable batches are credited to the next batch's count.
+  auto produce = [this, order = std::move(order), begin = std::size_t{0},
+                  unreported = std::size_t{0}]() mutable -> std::optional<ImageBatch> {
+    while (begin < order.size()) {
+      std::size_t end = std::min(order.size(), begin + options_.batch_size);
+      if (folds_single_remainder() && order.size() - end == 1) end = order.size();
+      const std::vector<std::size_t> indices(order.begin() + static_cast<std::ptrdiff_t>(begin),
+                                             order.begin() + static_cast<std::ptrdiff_t>(end));
+      begin = end;
       auto batch = build_batch(indices);
       if (!batch) {
         unreported += indices.size();
@@ -71,19 +63,11 @@ void ImageBatchLoader::produce(std::vector<std::size_t> order) {
       }
       batch->attempted += unreported;
       unreported = 0;
-      std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [&] { return cancel_ || ready_.size() < std::max<std::size_t>(1, options_.prefetch); });
-      if (cancel_) return;
-      ready_.push_back(std::move(*batch));
-      changed_.notify_all();
+      return batch;
     }
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    producer_error_ = std::current_exception();
-  }
-  std::lock_guard<std::mutex> lock(mutex_);
-  producing_ = false;
-  changed_.notify_all();
+    return std::nullopt;
+  };
+  prefetcher_ = std::make_unique<Prefetcher<ImageBatch>>(std::move(produce), options_.prefetch);
 }
 
 std::optional<ImageBatch> ImageBatchLoader::build_batch(const std::vector<std::size_t>& indices) {
@@ -132,18 +116,8 @@ std::optional<ImageBatch> ImageBatchLoader::build_batch(const std::vector<std::s
 }
 
 std::optional<ImageBatch> ImageBatchLoader::next() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait(lock, [&] { return !ready_.empty() || !producing_ || producer_error_; });
-  if (producer_error_) {
-    auto error = producer_error_;
-    producer_error_ = nullptr;
-    std::rethrow_exception(error);
-  }
-  if (ready_.empty()) return std::nullopt;
-  ImageBatch batch = std::move(ready_.front());
-  ready_.pop_front();
-  changed_.notify_all();
-  return batch;
+  if (!prefetcher_) return std::nullopt;
+  return prefetcher_->next();
 }
 
 }  // namespace cargovision

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cargovision/core/error.h"
+#include "cargovision/io/folder_walk.h"
 #include "cargovision/io/image_reader.h"
 
 namespace cargovision {
@@ -16,14 +17,11 @@ namespace {
 std::vector<std::string> walk_images(const fs::path& directory) {
   std::map<std::string, std::vector<std::string>> files_by_dir;
   files_by_dir[directory.string()];
-  std::error_code error;
-  for (fs::recursive_directory_iterator it(directory, fs::directory_options::follow_directory_symlink, error), end;
-       it != end; it.increment(error)) {
-    if (error) break;
-    if (it->is_directory(error)) {
-      files_by_dir[it->path().string()];
-    } else if (it->is_regular_file(error) && has_image_extension(it->path().filename().string())) {
-      files_by_dir[it->path().parent_path().string()].push_back(it->path().filename().string());
+  const FolderWalk found = walk_folder(directory);
+  for (const auto& folder : found.directories) files_by_dir[folder.string()];
+  for (const auto& file : found.files) {
+    if (has_image_extension(file.filename().string())) {
+      files_by_dir[file.parent_path().string()].push_back(file.filename().string());
     }
   }
   std::vector<std::string> paths;

@@ -23,8 +23,28 @@ bool has_image_extension(const std::string& filename) {
   });
 }
 
+namespace {
+
+// libjpeg decodes a cut-off JPEG with a warning and fills the rest grey; Pillow (and so Keras) refuses
+// it. The entropy-coded data never holds 0xFF 0xD9, so a whole file has that end-of-image marker after
+// its last start-of-scan marker.
+bool is_truncated_jpeg(const unsigned char* data, std::size_t size) {
+  if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return false;
+  std::size_t last_scan = 0;
+  for (std::size_t i = 2; i + 1 < size; ++i) {
+    if (data[i] == 0xFF && data[i + 1] == 0xDA) last_scan = i;
+  }
+  for (std::size_t i = last_scan + 2; i + 1 < size; ++i) {
+    if (data[i] == 0xFF && data[i + 1] == 0xD9) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 cv::Mat decode_rgb_image(const unsigned char* data, std::size_t size, const std::string& origin) {
   if (size == 0) throw ImageReadError(origin + ": empty file (0 bytes)");
+  if (is_truncated_jpeg(data, size)) throw ImageReadError(origin + ": truncated JPEG (the image data ends early)");
   cv::Mat bgr;
   try {
     const cv::Mat encoded(1, static_cast<int>(size), CV_8U, const_cast<unsigned char*>(data));

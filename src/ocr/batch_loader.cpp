@@ -19,19 +19,17 @@ AlignCollateOptions collate_options(const OcrDataOptions& options) {
 
 OcrBatchPrefetcher::OcrBatchPrefetcher(Planner plan, AlignCollateOptions collate, int channels, std::size_t workers,
                                        std::size_t depth)
-    : plan_(std::move(plan)), collate_(collate), channels_(channels), depth_(std::max<std::size_t>(1, depth)),
-      pool_(workers) {
-  producer_ = std::thread([this] { produce(); });
-}
-
-OcrBatchPrefetcher::~OcrBatchPrefetcher() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  changed_.notify_all();
-  if (producer_.joinable()) producer_.join();
-}
+    : plan_(std::move(plan)),
+      collate_(collate),
+      channels_(channels),
+      pool_(workers),
+      prefetcher_(
+          [this]() -> std::optional<OcrBatch> {
+            auto samples = plan_();
+            if (!samples) return std::nullopt;
+            return build(*samples);
+          },
+          depth) {}
 
 OcrBatch OcrBatchPrefetcher::build(const std::vector<SampleRef>& samples) {
   OcrBatch batch;
@@ -43,48 +41,6 @@ OcrBatch OcrBatchPrefetcher::build(const std::vector<SampleRef>& samples) {
     batch.labels[i] = std::move(sample.label);
   });
   return batch;
-}
-
-void OcrBatchPrefetcher::produce() {
-  try {
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        changed_.wait(lock, [&] { return stopping_ || ready_.size() < depth_; });
-        if (stopping_) return;
-      }
-      auto samples = plan_();
-      if (!samples) break;
-      OcrBatch batch = build(*samples);
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        ready_.push_back(std::move(batch));
-      }
-      changed_.notify_all();
-    }
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    error_ = std::current_exception();
-  }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    finished_ = true;
-  }
-  changed_.notify_all();
-}
-
-std::optional<OcrBatch> OcrBatchPrefetcher::next() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait(lock, [&] { return !ready_.empty() || finished_; });
-  if (!ready_.empty()) {
-    OcrBatch batch = std::move(ready_.front());
-    ready_.pop_front();
-    lock.unlock();
-    changed_.notify_all();
-    return batch;
-  }
-  if (error_) std::rethrow_exception(error_);
-  return std::nullopt;
 }
 
 BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uint32_t seed, std::size_t skip_batches)
@@ -163,7 +119,10 @@ std::optional<std::vector<SampleRef>> BatchBalancedLoader::plan() {
       std::shuffle(stream.order.begin(), stream.order.end(), shuffle_random_);
       stream.position = 0;
     }
-    const std::size_t take = std::min(static_cast<std::size_t>(batch_sizes_[d]), stream.order.size() - stream.position);
+    std::size_t take = std::min(static_cast<std::size_t>(batch_sizes_[d]), stream.order.size() - stream.position);
+    // With one selection, a pass ending in a single sample would make a batch of one, which batch norm
+    // cannot train on: that sample joins this batch instead.
+    if (streams_.size() == 1 && stream.order.size() - stream.position - take == 1) ++take;
     for (std::size_t k = 0; k < take; ++k) samples.push_back({datasets_[d].get(), stream.order[stream.position + k]});
     stream.position += take;
   }

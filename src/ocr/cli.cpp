@@ -58,6 +58,9 @@ void add_ocr_train_options(CLI::App& app, OcrTrainOptions& o, std::string& confi
       ->capture_default_str();
   app.add_option("--final_lr_ratio", o.final_lr_ratio, "the cosine schedule's last lr as a fraction of --lr")
       ->capture_default_str();
+  app.add_option("--transformation_lr_ratio", o.transformation_lr_ratio,
+                 "the TPS stage's learning rate as a fraction of --lr (Adam moves its grid too fast from scratch)")
+      ->capture_default_str();
   app.add_option("--synth_curriculum", o.synth_curriculum,
                  "iterations over which 'synth' training crops ramp from clean to fully degraded (0 = degraded from the start)")
       ->capture_default_str();
@@ -76,6 +79,8 @@ void add_ocr_demo_options(CLI::App& app, OcrDemoOptions& o, std::string& config_
   app.add_option("--image_folder", o.image_folder, "folder of crops (searched recursively, natural order)");
   app.add_option("--lmdb", o.lmdb, "read the crops of an LMDB (or a folder of LMDBs) instead; its labels are the GT");
   app.add_option("--gt", o.gt, "gt file (path<TAB>label) for the folder: adds GT, correctness, char accuracy, word accuracy");
+  app.add_flag("--data_filtering_off", o.data_filtering_off,
+               "score --gt as train_ocr validates with --data_filtering_off (with --sensitive: case-insensitive alphanumerics)");
   app.add_option("--saved_model", o.saved_model, "checkpoint (ours or the original's, same architecture options)");
   app.add_option("--output_dir", o.output_dir, "where demo_result.csv and log_demo_result.txt go")->capture_default_str();
   add_model_options(app, o);

@@ -1,8 +1,10 @@
 #include "cargovision/ocr/create_lmdb.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -82,8 +84,14 @@ CreateLmdbSummary create_lmdb_dataset(const std::string& input_path, const std::
   require(!entries.empty(), "{}: gt file has no samples", gt_file);
 
   const fs::path target(output_path);
-  const fs::path partial = target.string() + ".partial";
+  // One scratch folder per run (process and call): two runs on one output each build a whole LMDB, and
+  // the later rename wins; neither sees the other's records.
+  static std::atomic<int> runs{0};
+  const fs::path partial = fmt::format("{}.partial.{}.{}", target.string(), ::getpid(), runs++);
   fs::remove_all(partial);
+  if (fs::exists(target / "data.mdb")) {
+    spdlog::info("{}: an LMDB is there; it is replaced (atomically) once the new one is complete", output_path);
+  }
   CreateLmdbSummary summary;
   summary.output_path = output_path;
   {
@@ -95,7 +103,11 @@ CreateLmdbSummary create_lmdb_dataset(const std::string& input_path, const std::
     for (const auto& entry : entries) {
       if (interrupt_requested()) throw Error(output_path + ": interrupted; the LMDB was not written");
       const fs::path image = fs::path(input_path) / entry.image_path;
-      if (!read_whole_file(image, bytes)) {
+      if (entry.label.empty()) {
+        // An empty label would teach the model to read nothing; it is a gap in the gt file.
+        spdlog::warn("{}:{}: {} has an empty label; skipped", gt_file, entry.line, entry.image_path);
+        ++summary.skipped;
+      } else if (!read_whole_file(image, bytes)) {
         spdlog::warn("{}:{}: {} does not exist or cannot be read; skipped", gt_file, entry.line, image.string());
         ++summary.skipped;
       } else if (check_valid && !image_is_valid(bytes)) {
@@ -116,6 +128,12 @@ CreateLmdbSummary create_lmdb_dataset(const std::string& input_path, const std::
     pending.emplace_back(kLmdbSampleCountKey, std::to_string(summary.written));
     writer.commit(pending);
     progress.finish(fmt::format("written {} skipped {}", summary.written, summary.skipped));
+  }
+  if (summary.written == 0) {
+    // Nothing to train on: whatever is at the output stays as it was.
+    fs::remove_all(partial);
+    throw Error(fmt::format("{}: all {} images listed in {} were skipped (missing or not images); the LMDB was not "
+                            "written", output_path, entries.size(), gt_file));
   }
   fs::create_directories(target);
   fs::rename(partial / "data.mdb", target / "data.mdb");

@@ -13,10 +13,12 @@
 #include "cargovision/core/atomic_file.h"
 #include "cargovision/core/device.h"
 #include "cargovision/core/error.h"
+#include "cargovision/core/interrupt.h"
 #include "cargovision/core/progress.h"
 #include "cargovision/core/thread_pool.h"
 #include "cargovision/data/pillow.h"
 #include "cargovision/io/csv.h"
+#include "cargovision/io/folder_walk.h"
 #include "cargovision/io/image_reader.h"
 #include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/align_collate.h"
@@ -40,9 +42,9 @@ struct DemoItem {
 std::vector<DemoItem> list_folder(const std::string& folder) {
   require(fs::is_directory(folder), "{}: image folder does not exist", folder);
   std::vector<DemoItem> items;
-  for (const auto& entry : fs::recursive_directory_iterator(folder)) {
-    if (entry.is_regular_file() && has_image_extension(entry.path().filename().string())) {
-      items.push_back({fs::relative(entry.path(), folder).generic_string(), "", false});
+  for (const auto& file : walk_folder(folder).files) {
+    if (has_image_extension(file.filename().string())) {
+      items.push_back({fs::relative(file, folder).generic_string(), "", false});
     }
   }
   std::sort(items.begin(), items.end(), [](const DemoItem& a, const DemoItem& b) { return natural_less(a.name, b.name); });
@@ -55,9 +57,11 @@ void attach_ground_truth(std::vector<DemoItem>& items, const OcrDemoOptions& opt
   const auto entries = read_gt_file(options.gt);
   for (const auto& entry : entries) {
     const auto length = decode_utf8(entry.label, options.gt).size();
-    require(static_cast<int>(length) <= options.batch_max_length,
-            "{}:{}: label '{}' has {} characters, more than --batch_max_length {}", options.gt, entry.line, entry.label,
-            length, options.batch_max_length);
+    if (static_cast<int>(length) > options.batch_max_length) {
+      // Still scored: the model reads at most batch_max_length characters, so this crop counts as wrong.
+      spdlog::warn("{}:{}: label '{}' has {} characters, more than --batch_max_length {}: it cannot be read whole",
+                   options.gt, entry.line, entry.label, length, options.batch_max_length);
+    }
     by_path[fs::path(entry.image_path).lexically_normal().generic_string()] = &entry;
   }
   for (auto& item : items) {
@@ -121,6 +125,9 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
   OcrDemoSummary summary;
   std::vector<std::vector<std::string>> rows;
   const bool with_gt = std::any_of(items.begin(), items.end(), [](const DemoItem& i) { return i.has_ground_truth; });
+  // The same rules as train_ocr's validation, so both report the same accuracy on the same crops.
+  const ocr::ScoringRules scoring{options.sensitive, options.data_filtering_off,
+                                  decode_utf8(options.character, "--character")};
   const std::string dashes(80, '-');
   std::string log = fmt::format("{}\n{:25s}\t{:25s}\tconfidence score\n{}\n", dashes, "image_path", "predicted_labels", dashes);
   double model_seconds = 0.0, char_accuracy_sum = 0.0;
@@ -128,7 +135,11 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
   ProgressLine progress("demo_ocr", static_cast<std::int64_t>(items.size()), "img");
   torch::NoGradGuard no_grad;
   models::PackedWeightsScope packed_weights;  // the weights stay put for the whole run
+  install_interrupt_handler();
   for (std::size_t start = 0; start < items.size(); start += static_cast<std::size_t>(options.batch_size)) {
+    if (interrupt_requested()) {
+      throw Interrupted(fmt::format("stopped after {} of {} crops; no report was written", start, items.size()));
+    }
     const std::size_t end = std::min(items.size(), start + static_cast<std::size_t>(options.batch_size));
     std::vector<cv::Mat> crops(end - start);
     std::vector<char> readable(end - start, 1);
@@ -174,14 +185,9 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
       if (with_gt) {
         row.push_back(item.ground_truth);
         if (item.has_ground_truth) {
-          // Case-insensitive models are scored as the original's validation scores them: lower-cased,
-          // alphanumeric characters only.
-          const std::string compared_pred = options.sensitive ? pred : ocr::alphanumeric_lower(pred);
-          const std::string compared_gt = options.sensitive ? item.ground_truth : ocr::alphanumeric_lower(item.ground_truth);
-          const bool correct = compared_pred == compared_gt;
-          const double char_accuracy = compared_gt.empty() && compared_pred.empty()
-                                           ? 1.0
-                                           : ocr::normalized_edit_similarity(compared_pred, compared_gt);
+          const ocr::SampleScore score = ocr::score_prediction(pred, item.ground_truth, scoring);
+          const bool correct = score.correct;
+          const double char_accuracy = score.norm_ED;
           summary.correct += correct ? 1 : 0;
           ++summary.with_ground_truth;
           char_accuracy_sum += char_accuracy;
@@ -196,6 +202,7 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
     }
   }
   progress.finish();
+  if (summary.with_ground_truth > 0) summary.norm_ED = char_accuracy_sum / static_cast<double>(summary.with_ground_truth);
   summary.ms_per_image = timed_images > 0 ? 1000.0 * model_seconds / static_cast<double>(timed_images) : 0.0;
 
   fs::create_directories(options.output_dir);

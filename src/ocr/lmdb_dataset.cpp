@@ -8,6 +8,7 @@
 
 #include "cargovision/core/error.h"
 #include "cargovision/data/pillow.h"
+#include "cargovision/io/folder_walk.h"
 #include "cargovision/io/image_reader.h"
 #include "cargovision/ocr/text.h"
 
@@ -102,8 +103,8 @@ HierarchicalDataset hierarchical_dataset(const std::string& root, const OcrDataO
                         [](const fs::directory_entry& e) { return e.is_directory(); });
   };
   if (is_leaf(root)) leaves.push_back(root);
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (entry.is_directory() && is_leaf(entry.path())) leaves.push_back(entry.path());
+  for (const auto& folder : walk_folder(root).directories) {
+    if (is_leaf(folder)) leaves.push_back(folder);
   }
   std::sort(leaves.begin(), leaves.end());
 

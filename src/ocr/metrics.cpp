@@ -30,6 +30,16 @@ double normalized_edit_similarity(const std::string& prediction, const std::stri
   return 1.0 - static_cast<double>(edit_distance(pred, gt)) / static_cast<double>(std::max(pred.size(), gt.size()));
 }
 
+SampleScore score_prediction(const std::string& prediction, const std::string& ground_truth, const ScoringRules& rules) {
+  std::string gt = dataset_label(ground_truth, rules.sensitive, rules.character, "ground truth");
+  std::string pred = prediction;
+  if (rules.sensitive && rules.data_filtering_off) {
+    gt = alphanumeric_lower(gt);
+    pred = alphanumeric_lower(pred);
+  }
+  return SampleScore{pred == gt, normalized_edit_similarity(pred, gt)};
+}
+
 std::string alphanumeric_lower(const std::string& text) {
   std::u32string kept;
   for (char32_t c : to_lower(decode_utf8(text, "label"))) {

@@ -1,9 +1,5 @@
 #include "cargovision/ocr/model.h"
 
-#include "cargovision/ocr/feature_extraction.h"
-#include "cargovision/ocr/sequence_prediction.h"
-#include "cargovision/ocr/transformation.h"
-
 namespace cargovision::ocr {
 namespace nn = torch::nn;
 
@@ -25,13 +21,12 @@ OcrModelImpl::OcrModelImpl(const OcrModelOptions& options) : options_(options) {
   TORCH_CHECK(options.imgH >= 8 && options.imgW >= 8, "imgH x imgW = ", options.imgH, "x", options.imgW,
               " is too small");
   if (options.Transformation == "TPS") {
-    transformation_ = nn::AnyModule(
-        TpsSpatialTransformer(options.num_fiducial, options.imgH, options.imgW, options.input_channel));
-    register_module("Transformation", transformation_.ptr());
+    transformation = register_module(
+        "Transformation", TpsSpatialTransformer(options.num_fiducial, options.imgH, options.imgW, options.input_channel));
   }
-  auto features = FeatureExtractor(options.FeatureExtraction, options.input_channel, options.output_channel);
-  feature_extraction_ = nn::AnyModule(features);
-  register_module("FeatureExtraction", features);
+  feature_extraction = register_module(
+      "FeatureExtraction", FeatureExtractor(options.FeatureExtraction, options.input_channel, options.output_channel));
+  auto& features = feature_extraction;
 
   // Dry run: the feature extractor's height must pool down to >= 1 and its width gives T.
   {
@@ -50,43 +45,36 @@ OcrModelImpl::OcrModelImpl(const OcrModelOptions& options) : options_(options) {
 
   int64_t feature_size = options.output_channel;
   if (options.SequenceModeling == "BiLSTM") {
-    ConvSequence sequence(BidirectionalLstm(feature_size, options.hidden_size, options.hidden_size),
-                            BidirectionalLstm(options.hidden_size, options.hidden_size, options.hidden_size));
-    sequence_modeling_ = nn::AnyModule(sequence);
-    register_module("SequenceModeling", sequence);
+    sequence_modeling = register_module(
+        "SequenceModeling", ConvSequence(BidirectionalLstm(feature_size, options.hidden_size, options.hidden_size),
+                                         BidirectionalLstm(options.hidden_size, options.hidden_size, options.hidden_size)));
     feature_size = options.hidden_size;
   }
   if (options.Prediction == "CTC") {
-    nn::Linear linear(feature_size, options.num_class);
-    ctc_prediction_ = nn::AnyModule(linear);
-    register_module("Prediction", linear);
+    ctc_prediction = register_module("Prediction", nn::Linear(feature_size, options.num_class));
   } else {
-    auto attention = Attention(feature_size, options.hidden_size, options.num_class);
-    attention_ = attention.ptr();
-    register_module("Prediction", attention);
+    attention_prediction = register_module("Prediction", Attention(feature_size, options.hidden_size, options.num_class));
   }
 }
 
 torch::Tensor OcrModelImpl::contextual_features(torch::Tensor input) {
-  if (!transformation_.is_empty()) input = transformation_.forward(input);
-  auto features = feature_extraction_.forward(input);                       // [B, C, h, w]
-  features = features.permute({0, 3, 1, 2}).mean(3);                        // pool the height: [B, w, C]
-  if (!sequence_modeling_.is_empty()) features = sequence_modeling_.forward(features);
+  if (transformation) input = transformation->forward(input);
+  auto features = feature_extraction->forward(input);  // [B, C, h, w]
+  features = features.permute({0, 3, 1, 2}).mean(3);    // pool the height: [B, w, C]
+  if (sequence_modeling) features = sequence_modeling->forward(features);
   return features.contiguous();
 }
 
 torch::Tensor OcrModelImpl::forward(torch::Tensor input, const torch::Tensor& text, bool is_train) {
   const auto features = contextual_features(std::move(input));
-  if (!ctc_prediction_.is_empty()) return ctc_prediction_.forward(features);
-  return std::static_pointer_cast<AttentionImpl>(attention_)
-      ->forward(features, text, is_train, options_.batch_max_length);
+  if (ctc_prediction) return ctc_prediction->forward(features);
+  return attention_prediction->forward(features, text, is_train, options_.batch_max_length);
 }
 
 torch::Tensor OcrModelImpl::predict(torch::Tensor input, bool stop_when_all_ended) {
   const auto features = contextual_features(std::move(input));
-  if (!ctc_prediction_.is_empty()) return ctc_prediction_.forward(features);
-  return std::static_pointer_cast<AttentionImpl>(attention_)
-      ->forward(features, {}, /*is_train=*/false, options_.batch_max_length, stop_when_all_ended);
+  if (ctc_prediction) return ctc_prediction->forward(features);
+  return attention_prediction->forward(features, {}, /*is_train=*/false, options_.batch_max_length, stop_when_all_ended);
 }
 
 void initialize_like_original(torch::nn::Module& model) {

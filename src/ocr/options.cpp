@@ -63,6 +63,7 @@ void visit_train_fields(OcrTrainOptions& o, Visitor&& visit) {
   visit("lr_schedule", o.lr_schedule);
   visit("final_lr_ratio", o.final_lr_ratio);
   visit("synth_curriculum", o.synth_curriculum);
+  visit("transformation_lr_ratio", o.transformation_lr_ratio);
   visit("select_data", o.select_data);
   visit("batch_ratio", o.batch_ratio);
   visit("total_data_usage_ratio", o.total_data_usage_ratio);
@@ -77,6 +78,7 @@ void visit_demo_fields(OcrDemoOptions& o, Visitor&& visit) {
   visit("image_folder", o.image_folder);
   visit("lmdb", o.lmdb);
   visit("gt", o.gt);
+  visit("data_filtering_off", o.data_filtering_off);
   visit("saved_model", o.saved_model);
   visit("output_dir", o.output_dir);
   visit("workers", o.workers);
@@ -113,6 +115,9 @@ void check_stages(const std::string& t, const std::string& f, const std::string&
 void finalize_common(OcrRecognizerOptions& o) {
   if (o.sensitive) o.character = kSensitiveCharacters;  // string.printable[:-6], as the original
   if (o.rgb) o.input_channel = 3;
+  // The crops are read as grey (1 channel) or, with --rgb, colour (3): no other count can be fed.
+  require(o.input_channel == (o.rgb ? 3 : 1), "--input_channel {} does not match the {} crops: {}", o.input_channel,
+          o.rgb ? "colour" : "grey", o.input_channel == 3 ? "add --rgb to read colour crops" : "leave --input_channel at 1 (3 with --rgb)");
   check_stages(o.Transformation, o.FeatureExtraction, o.SequenceModeling, o.Prediction);
   ocr::check_character_set(o.character);
   require(o.batch_max_length > 0, "--batch_max_length must be positive, got {}", o.batch_max_length);
@@ -195,6 +200,8 @@ void finalize(OcrTrainOptions& o) {
   require(o.lr_schedule == "constant" || o.lr_schedule == "cosine",
           "unknown --lr_schedule '{}' (valid: constant, cosine)", o.lr_schedule);
   require(o.synth_curriculum >= 0, "--synth_curriculum must not be negative, got {}", o.synth_curriculum);
+  require(o.transformation_lr_ratio >= 0 && o.transformation_lr_ratio <= 1,
+          "--transformation_lr_ratio must be in [0, 1], got {}", o.transformation_lr_ratio);
   require(o.final_lr_ratio >= 0 && o.final_lr_ratio <= 1, "--final_lr_ratio must be in [0, 1], got {}", o.final_lr_ratio);
   if (o.exp_name.empty()) {
     o.exp_name = fmt::format("{}-{}-{}-{}-Seed{}", o.Transformation, o.FeatureExtraction, o.SequenceModeling,

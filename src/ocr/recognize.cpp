@@ -33,8 +33,8 @@ torch::Tensor recognition_loss(const OcrModel& model, const torch::Tensor& logit
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(0));
 }
 
-ValidationResult validate(OcrModel& model, const LabelConverter& converter, SequentialOcrLoader& loader,
-                          const c10::Device& device, bool compare_alphanumeric_lower) {
+ValidationResult run_validation(OcrModel& model, const LabelConverter& converter, SequentialOcrLoader& loader,
+                                const c10::Device& device, const ScoringRules& rules) {
   torch::NoGradGuard no_grad;
   models::PackedWeightsScope packed_weights;  // fixed for this validation round
   ValidationResult result;
@@ -49,13 +49,9 @@ ValidationResult validate(OcrModel& model, const LabelConverter& converter, Sequ
     loss_sum += recognition_loss(model, recognition.logits, target).item<double>();
     ++batches;
     for (std::size_t i = 0; i < batch->labels.size(); ++i) {
-      std::string gt = batch->labels[i], pred = recognition.predictions[i];
-      if (compare_alphanumeric_lower) {
-        gt = alphanumeric_lower(gt);
-        pred = alphanumeric_lower(pred);
-      }
-      correct += pred == gt ? 1 : 0;
-      norm_ed_sum += normalized_edit_similarity(pred, gt);
+      const SampleScore score = score_prediction(recognition.predictions[i], batch->labels[i], rules);
+      correct += score.correct ? 1 : 0;
+      norm_ed_sum += score.norm_ED;
       result.ground_truths.push_back(batch->labels[i]);
       result.predictions.push_back(recognition.predictions[i]);
       result.confidence.push_back(recognition.confidence[i]);

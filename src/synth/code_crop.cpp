@@ -1,6 +1,7 @@
 #include "cargovision/synth/code_crop.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
@@ -318,23 +319,19 @@ void blur_like_a_camera(cv::Mat& image, NumpyRandom& random) {
   }
 }
 
-}  // namespace
+struct RenderedCrop {
+  cv::Mat image;      // BGR
+  cv::Mat code_mask;  // the code's own paint on the same pixels (neighbouring marks left out)
+};
 
-cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& options, NumpyRandom& random) {
-  require(options.height == 0 || options.height >= 12, "crop height must be at least 12, got {}", options.height);
-  require(options.height != 0 || (options.min_height >= 12 && options.max_height >= options.min_height),
-          "crop heights must satisfy 12 <= min ({}) <= max ({})", options.min_height, options.max_height);
-  require(!layout.lines.empty() && !layout.label.empty(), "cannot render an empty code");
-  require(options.jpeg_quality_min >= 1 && options.jpeg_quality_max <= 100 &&
-              options.jpeg_quality_min <= options.jpeg_quality_max,
-          "JPEG qualities must satisfy 1 <= min ({}) <= max ({}) <= 100", options.jpeg_quality_min,
-          options.jpeg_quality_max);
+RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& options, double difficulty,
+                            NumpyRandom& random) {
   const std::vector<std::string>& fonts = options.fonts.empty() ? find_system_fonts() : options.fonts;
   const std::string font = fonts.empty() ? "" : fonts[random_index(random, fonts.size())];
   // Drawn large, then shrunk to the crop size, so small crops get real antialiasing.
   const int glyph_height = 28 + static_cast<int>(random_index(random, 28));
   const MaskPainter painter(font, glyph_height);
-  const double d = std::clamp(options.difficulty, 0.0, 1.0);
+  const double d = std::clamp(difficulty, 0.0, 1.0);
   const bool stencil = random.random_sample() < options.stencil_probability * d;
   TextMask text = paint_layout(layout, painter, glyph_height, stencil, random);
 
@@ -364,6 +361,7 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
   const int grow = std::max({0, -frame.x, -frame.y, frame.br().x - text.mask.cols, frame.br().y - text.mask.rows});
   cv::copyMakeBorder(text.mask, text.mask, grow, grow, grow, grow, cv::BORDER_CONSTANT, cv::Scalar(0));
   text.text_box += cv::Point(grow, grow);
+  const cv::Mat code_paint = text.mask.clone();
   if (random.random_sample() < options.neighbour_probability * d) {
     add_neighbours(text.mask, text.text_box, painter, glyph_height, random);
   }
@@ -404,13 +402,18 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
     target[i] = cv::Point2f(static_cast<float>(w / 2 + cx * std::cos(angle) - cy * std::sin(angle) + random.uniform(-jitter, jitter) * h),
                             static_cast<float>(h / 2 + cx * std::sin(angle) + cy * std::cos(angle) + random.uniform(-jitter, jitter) * h));
   }
-  cv::warpPerspective(crop, crop, cv::getPerspectiveTransform(source, target), crop.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  const cv::Mat camera = cv::getPerspectiveTransform(source, target);
+  cv::warpPerspective(crop, crop, camera, crop.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::Mat code_mask;
+  cv::warpPerspective(code_paint(frame + cv::Point(grow, grow)), code_mask, camera, crop.size(), cv::INTER_LINEAR,
+                      cv::BORDER_CONSTANT, cv::Scalar(0));
 
   const int height = options.height > 0 ? options.height
                                         : options.min_height + static_cast<int>(random_index(
                                               random, static_cast<std::size_t>(options.max_height - options.min_height + 1)));
   const double scale = static_cast<double>(height) / crop.rows;
   const int width = std::max(4, static_cast<int>(std::lround(crop.cols * scale)));
+  cv::resize(code_mask, code_mask, cv::Size(width, height), 0, 0, cv::INTER_AREA);
   if (random.random_sample() < options.low_resolution_probability * d) {
     const double shrink = random.uniform(0.4, 0.8);
     cv::resize(crop, crop, cv::Size(std::max(2, static_cast<int>(width * shrink)), std::max(2, static_cast<int>(height * shrink))),
@@ -429,7 +432,98 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
                       static_cast<int>(random_index(random, static_cast<std::size_t>(options.jpeg_quality_max - lowest_quality + 1)));
   std::vector<unsigned char> encoded;
   cv::imencode(".jpg", crop, encoded, {cv::IMWRITE_JPEG_QUALITY, quality});
-  return cv::imdecode(encoded, cv::IMREAD_COLOR);
+  return {cv::imdecode(encoded, cv::IMREAD_COLOR), code_mask};
+}
+
+}  // namespace
+
+namespace {
+
+double median_of(std::vector<unsigned char>& values) {
+  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
+}  // namespace
+
+double code_contrast(const cv::Mat& crop, const cv::Mat& code_mask, int slices) {
+  require(crop.size() == code_mask.size() && code_mask.type() == CV_8U && slices > 0,
+          "code_contrast needs a crop and an 8-bit mask of the same size");
+  cv::Mat grey;
+  cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
+  // Paint: the mask's solid strokes. Wall: what lies a little away from any paint (antialiased edges
+  // and blur halos belong to neither), within the rows the code spans.
+  const cv::Mat paint = code_mask >= 160;
+  cv::Mat near_paint;
+  const int reach = std::max(1, crop.rows / 12);
+  cv::dilate(code_mask >= 24, near_paint, cv::getStructuringElement(cv::MORPH_RECT, {2 * reach + 1, 2 * reach + 1}));
+  const cv::Rect span = cv::boundingRect(paint);
+  if (span.area() == 0) return 0.0;
+  const int pad = std::max(2, span.height / 3);
+  const cv::Rect around = (span - cv::Point(pad, pad) + cv::Size(2 * pad, 2 * pad)) & cv::Rect(0, 0, crop.cols, crop.rows);
+  // Medians, not means: a slice's paint level is its strokes' centres, not the edges blur mixes with
+  // the wall; its wall level is the wall, not a stain or a neighbouring mark crossing it.
+  std::vector<std::vector<unsigned char>> paint_values(static_cast<std::size_t>(slices));
+  std::vector<std::vector<unsigned char>> wall_values(static_cast<std::size_t>(slices));
+  for (int y = around.y; y < around.br().y; ++y) {
+    const auto* grey_row = grey.ptr<unsigned char>(y);
+    const auto* paint_row = paint.ptr<unsigned char>(y);
+    const auto* near_row = near_paint.ptr<unsigned char>(y);
+    for (int x = span.x; x < span.br().x; ++x) {
+      const auto slice = static_cast<std::size_t>((x - span.x) * slices / span.width);
+      if (paint_row[x] != 0) paint_values[slice].push_back(grey_row[x]);
+      else if (near_row[x] == 0) wall_values[slice].push_back(grey_row[x]);
+    }
+  }
+  std::vector<std::size_t> counts;
+  for (const auto& values : paint_values) {
+    if (!values.empty()) counts.push_back(values.size());
+  }
+  if (counts.empty()) return 0.0;
+  std::nth_element(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(counts.size() / 2), counts.end());
+  // Slices that hold only the tip of a glyph (or a gap between groups) say nothing either way.
+  const std::size_t enough = std::max<std::size_t>(4, counts[counts.size() / 2] / 4);
+  double weakest = 255.0;
+  for (std::size_t slice = 0; slice < paint_values.size(); ++slice) {
+    if (paint_values[slice].size() < enough || wall_values[slice].size() < 4) continue;
+    weakest = std::min(weakest, std::abs(median_of(paint_values[slice]) - median_of(wall_values[slice])));
+  }
+  return weakest;
+}
+
+cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& options, NumpyRandom& random,
+                         LegibilityReport* report) {
+  require(options.height == 0 || options.height >= 12, "crop height must be at least 12, got {}", options.height);
+  require(options.height != 0 || (options.min_height >= 12 && options.max_height >= options.min_height),
+          "crop heights must satisfy 12 <= min ({}) <= max ({})", options.min_height, options.max_height);
+  require(!layout.lines.empty() && !layout.label.empty(), "cannot render an empty code");
+  require(options.jpeg_quality_min >= 1 && options.jpeg_quality_max <= 100 &&
+              options.jpeg_quality_min <= options.jpeg_quality_max,
+          "JPEG qualities must satisfy 1 <= min ({}) <= max ({}) <= 100", options.jpeg_quality_min,
+          options.jpeg_quality_max);
+  // Characters per line decide the slices: one per character of the longest line.
+  std::size_t longest = 1;
+  for (const auto& line : layout.lines) {
+    std::size_t characters = 0;
+    for (const auto& group : line) characters += group.text.size();
+    longest = std::max(longest, characters);
+  }
+  const double difficulty = std::clamp(options.difficulty, 0.0, 1.0);
+  constexpr int kAttempts = 4;
+  RenderedCrop rendered;
+  double contrast = 0.0;
+  int draws = 0;
+  while (draws < kAttempts) {
+    // Each new draw is milder; the last is clean paint, which always reads.
+    const double milder = draws + 1 == kAttempts ? 0.0 : difficulty * (1.0 - 0.3 * draws);
+    rendered = render_attempt(layout, options, milder, random);
+    ++draws;
+    contrast = code_contrast(rendered.image, rendered.code_mask, static_cast<int>(longest));
+    if (options.min_text_contrast <= 0 || contrast >= options.min_text_contrast) break;
+  }
+  if (report != nullptr) *report = {draws, contrast, rendered.code_mask};
+  return rendered.image;
 }
 
 cv::Mat render_code_crop(const std::string& text, const CodeCropOptions& options, NumpyRandom& random) {
@@ -454,6 +548,7 @@ void generate_code_dataset(const CodeDatasetOptions& options) {
   };
   NumpyRandom random(options.seed);
   const int total = 3 * (options.training_per_folder + options.validation_per_folder);
+  int redrawn = 0;
   ProgressLine progress("synth_ocr", total, "img");
   for (const char* split : {"training", "validation"}) {
     const int count = std::string(split) == "training" ? options.training_per_folder : options.validation_per_folder;
@@ -464,8 +559,18 @@ void generate_code_dataset(const CodeDatasetOptions& options) {
       for (int i = 0; i < count; ++i) {
         const CodeFormat format = formats[random_index(random, formats.size())];
         const std::string code = random_code(format, random);
-        const cv::Mat crop = render_code_crop(random_layout(code, format, random), options.crop, random);
+        LegibilityReport legibility;
+        const cv::Mat crop = render_code_crop(random_layout(code, format, random), options.crop, random, &legibility);
         const std::string file = fmt::format("{}_{:05d}.jpg", name, i + 1);
+        redrawn += legibility.draws > 1 ? 1 : 0;
+        if (options.write_masks) {
+          std::vector<unsigned char> mask_bytes;
+          cv::imencode(".png", legibility.code_mask, mask_bytes);
+          write_file_atomically(folder / fmt::format("{}_{:05d}_mask.png", name, i + 1),
+                                std::string_view(reinterpret_cast<const char*>(mask_bytes.data()), mask_bytes.size()));
+        }
+        spdlog::debug("{}/{}: code contrast {:.0f} after {} draw(s)", folder.string(), file, legibility.contrast,
+                      legibility.draws);
         std::vector<unsigned char> bytes;
         cv::imencode(".jpg", crop, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});
         write_file_atomically(folder / file, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
@@ -476,6 +581,8 @@ void generate_code_dataset(const CodeDatasetOptions& options) {
     }
   }
   progress.finish();
+  spdlog::info("{} of {} crops ({:.1f} %) were drawn again, milder, to keep their code legible (--min-contrast {})",
+               redrawn, total, 100.0 * redrawn / total, options.crop.min_text_contrast);
 }
 
 }  // namespace cargovision

@@ -37,6 +37,13 @@ Adadelta::Adadelta(std::vector<torch::Tensor> parameters, AdadeltaOptions defaul
               " weight_decay ", defaults.weight_decay());
 }
 
+Adadelta::Adadelta(const std::vector<torch::optim::OptimizerParamGroup>& groups, AdadeltaOptions defaults)
+    : torch::optim::Optimizer(groups, std::make_unique<AdadeltaOptions>(defaults)) {
+  TORCH_CHECK(defaults.lr() >= 0 && defaults.rho() >= 0 && defaults.rho() <= 1 && defaults.eps() >= 0 &&
+                  defaults.weight_decay() >= 0,
+              "invalid Adadelta options");
+}
+
 Adadelta::Adadelta(std::vector<torch::Tensor> parameters, double lr, double rho, double eps)
     : Adadelta(std::move(parameters), AdadeltaOptions(lr).rho(rho).eps(eps)) {}
 

@@ -33,6 +33,24 @@ TEST(BestModelTracker, ImprovementResetsTheCounter) {
   EXPECT_TRUE(tracker.update(4, 0.41).stop);  // best at 2, last epoch 2 + patience
 }
 
+// Keras' EarlyStopping: an improvement must beat the best by more than min_delta
+// (val_loss < best - min_delta); ModelCheckpoint still saves any strict improvement.
+TEST(BestModelTracker, MinDeltaIsSubtractedFromTheBest) {
+  BestModelTracker tracker(2, 0.1);
+  EXPECT_TRUE(tracker.update(0, 1.0).save);
+  const auto small_gain = tracker.update(1, 0.95);  // better, but by less than min_delta
+  EXPECT_TRUE(small_gain.save);
+  EXPECT_EQ(tracker.wait(), 1);
+  EXPECT_FALSE(small_gain.stop);
+  const auto real_gain = tracker.update(2, 0.85);  // 0.85 < 1.0 - 0.1: the counter restarts
+  EXPECT_TRUE(real_gain.save);
+  EXPECT_EQ(tracker.wait(), 0);
+  EXPECT_FALSE(tracker.update(3, 0.84).stop);  // 0.84 is not < 0.85 - 0.1
+  EXPECT_TRUE(tracker.update(4, 0.83).stop);
+  EXPECT_DOUBLE_EQ(tracker.best(), 0.83);
+  EXPECT_EQ(tracker.best_epoch(), 4);
+}
+
 TEST(BestModelTracker, NanNeverSaves) {
   BestModelTracker tracker(3);
   EXPECT_FALSE(tracker.update(0, std::nan("")).save);

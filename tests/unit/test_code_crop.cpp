@@ -4,6 +4,7 @@
 #include <map>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <regex>
 
 #include "cargovision/data/numpy_random.h"
@@ -84,6 +85,20 @@ TEST(CodeCrop, CropHasRequestedHeightAndVisibleText) {
     cv::meanStdDev(crop, mean, stddev);
     EXPECT_GT(stddev[0] + stddev[1] + stddev[2], 15.0) << "crop of " << code << " looks blank";
   }
+}
+
+// The legibility measure behind min_text_contrast: the weakest slice of the code decides.
+TEST(CodeCrop, CodeContrastIsTheWeakestSliceAgainstItsWall) {
+  cv::Mat mask(32, 120, CV_8U, cv::Scalar(0));
+  for (int x = 10; x < 110; x += 20) cv::rectangle(mask, cv::Rect(x, 8, 8, 16), cv::Scalar(255), cv::FILLED);
+  cv::Mat crop(32, 120, CV_8UC3, cv::Scalar(60, 60, 60));
+  crop.setTo(cv::Scalar(220, 220, 220), mask);
+  EXPECT_NEAR(cv_::code_contrast(crop, mask, 5), 160.0, 1.0);
+  // The last glyph faded into the wall: that slice is what a reader fails on.
+  crop(cv::Rect(90, 0, 30, 32)).setTo(cv::Scalar(60, 60, 60));
+  crop(cv::Rect(90, 0, 30, 32)).setTo(cv::Scalar(70, 70, 70), mask(cv::Rect(90, 0, 30, 32)));
+  EXPECT_NEAR(cv_::code_contrast(crop, mask, 5), 10.0, 1.0);
+  EXPECT_DOUBLE_EQ(cv_::code_contrast(crop, cv::Mat(32, 120, CV_8U, cv::Scalar(0)), 5), 0.0);
 }
 
 TEST(CodeCrop, DatasetIsDeterministicAndParses) {

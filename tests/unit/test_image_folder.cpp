@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <opencv2/imgcodecs.hpp>
 
 #include "cargovision/core/error.h"
 #include "cargovision/data/image_folder.h"
 #include "cargovision/data/resize.h"
+#include "cargovision/io/folder_walk.h"
 #include "cargovision/io/image_reader.h"
+#include "test_config.h"
 #include "test_support.h"
 
 namespace cargovision {
@@ -69,6 +73,41 @@ TEST(ImageFolder, ErrorsNameTheFolder) {
   EXPECT_THROW(scan_image_folder(dir.str()), Error);
 }
 
+TEST(FolderWalk, LinkLoopIsAnErrorNamingTheLink) {
+  TempDir dir;
+  testing::write_image(dir.path() / "train" / "0" / "a.png", tiny());
+  testing::write_image(dir.path() / "train" / "1" / "b.png", tiny());
+  // A link to a sibling folder is walked (its files appear twice); a link to an ancestor never ends.
+  std::filesystem::create_directory_symlink(dir.path() / "train" / "1", dir.path() / "train" / "0" / "also_1");
+  const FolderWalk walk = walk_folder(dir.path() / "train");
+  EXPECT_EQ(walk.files.size(), 3u);
+  EXPECT_EQ(walk.directories.size(), 3u);
+  const auto link = dir.path() / "train" / "1" / "back_up";
+  std::filesystem::create_directory_symlink(dir.path() / "train", link);
+  try {
+    scan_image_folder((dir.path() / "train").string());
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    // Each class folder is walked on its own: from train/0 the loop closes one level below the link.
+    EXPECT_NE(std::string(e.what()).find("back_up/0: link loop (leads back to "), std::string::npos) << e.what();
+  }
+}
+
+TEST(FolderWalk, UnreadableFolderIsAnErrorNamingIt) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads every folder";
+  TempDir dir;
+  testing::write_image(dir.path() / "train" / "0" / "a.png", tiny());
+  testing::write_image(dir.path() / "train" / "1" / "b.png", tiny());
+  std::filesystem::permissions(dir.path() / "train" / "1", std::filesystem::perms::none);
+  try {
+    walk_folder(dir.path() / "train");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("1: cannot read the folder (Permission denied)"), std::string::npos) << e.what();
+  }
+  std::filesystem::permissions(dir.path() / "train" / "1", std::filesystem::perms::owner_all);
+}
+
 TEST(ImageFolder, FlatFolderAllowedForTesting) {
   TempDir dir;
   testing::write_image(dir.path() / "x.png", tiny());
@@ -106,6 +145,35 @@ TEST(ImageReader, ReportsBrokenFilesAndConvertsChannels) {
   const cv::Mat rgba = read_rgb_image((dir.path() / "rgba.png").string());
   EXPECT_EQ(rgba.at<cv::Vec3b>(0, 0), cv::Vec3b(30, 20, 10));  // RGB order, alpha dropped
   EXPECT_EQ(read_rgb_image((dir.path() / "one.png").string()).size(), cv::Size(1, 1));
+}
+
+// The bad-input fixtures (tests/data/bad_images, made with Pillow): what Pillow opens decodes here, what
+// it refuses is an ImageReadError naming the file.
+TEST(ImageReader, BadInputFixtures) {
+  const std::filesystem::path fixtures = std::filesystem::path(kSourceDir) / "tests" / "data" / "bad_images";
+  const std::pair<const char*, cv::Size> readable[] = {
+      {"grey16.png", {64, 48}}, {"cmyk.jpg", {64, 48}}, {"one_pixel.png", {1, 1}}, {"huge_6000.png", {6000, 6000}}};
+  for (const auto& [name, size] : readable) {
+    const cv::Mat rgb = read_rgb_image((fixtures / name).string());
+    EXPECT_EQ(rgb.type(), CV_8UC3) << name;
+    EXPECT_EQ(rgb.size(), size) << name;
+  }
+  // 16-bit grey is scaled to 8 bits, not clipped: its ramp still spans dark to bright.
+  double low = 0, high = 0;
+  cv::minMaxLoc(read_rgb_image((fixtures / "grey16.png").string()).reshape(1), &low, &high);
+  EXPECT_LT(low, 10);
+  EXPECT_GT(high, 245);
+  const std::pair<const char*, const char*> refused[] = {{"truncated.jpg", "truncated JPEG"},
+                                                         {"zero_bytes.jpg", "empty file (0 bytes)"},
+                                                         {"text_named.jpg", "not a decodable image"}};
+  for (const auto& [name, reason] : refused) {
+    try {
+      read_rgb_image((fixtures / name).string());
+      ADD_FAILURE() << name << " should not decode";
+    } catch (const ImageReadError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string(name) + ": " + reason), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Resize, PillowNearestIndices) {

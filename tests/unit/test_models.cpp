@@ -116,14 +116,36 @@ TEST(Checkpoint, FileKeysAreTorchvisionsAndRoundTrip) {
   EXPECT_EQ(loaded.sidecar.image_size, 64);
 }
 
-TEST(Checkpoint, AnotherBackboneNamesTheMismatch) {
-  testing::TempDir dir;
+// A headless ResNet18 classifier saved at `path` with its sidecar.
+CargoClassifier save_plain_resnet18(const std::string& path) {
   CargoClassifier model(CargoClassifierOptions{"resnet18", 0, 0.25});
   ClassifierSidecar sidecar;
   sidecar.backbone = "resnet18";
   sidecar.class_names = {"0", "1"};
-  const auto path = (dir.path() / "m.pt").string();
   save_classifier_checkpoint(*model, sidecar, path);
+  return model;
+}
+
+TEST(Checkpoint, WeightsReplacedWithoutTheirSidecarAreRefused) {
+  testing::TempDir dir;
+  const auto path = (dir.path() / "best.pt").string();
+  CargoClassifier model = save_plain_resnet18(path);
+  StateDict newer = classifier_file_state(*model);
+  newer[newer.keys().front()] = newer[newer.keys().front()].detach() + 1.0;
+  save_state_dict(newer, path);  // the crash came before best.json was replaced
+  try {
+    load_classifier_checkpoint(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("best.json: describes another version of " + path), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Checkpoint, AnotherBackboneNamesTheMismatch) {
+  testing::TempDir dir;
+  const auto path = (dir.path() / "m.pt").string();
+  save_plain_resnet18(path);
   auto json = read_json_file(sidecar_path(path));
   json["backbone"] = "resnet50";
   write_json_file(sidecar_path(path), json);

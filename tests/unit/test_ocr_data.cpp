@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -66,7 +68,9 @@ TEST(CreateLmdb, KeysAreTheOriginalsByteForByte) {
   const auto summary = cv_::create_lmdb_dataset((dir.path() / "in").string(), gt.string(), (dir.path() / "db").string(), true);
   EXPECT_EQ(summary.written, 3u);
   EXPECT_EQ(summary.skipped, 0u);
-  EXPECT_FALSE(fs::exists(dir.path() / "db.partial"));
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename().string().find("db.partial"), std::string::npos) << "scratch left behind";
+  }
 
   cv_::LmdbReader reader((dir.path() / "db").string());
   EXPECT_EQ(reader.get("num-samples").value(), "3");
@@ -104,6 +108,41 @@ TEST(CreateLmdb, MalformedGtLinesNameTheirLineNumber) {
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].image_path, "a.png");
   EXPECT_EQ(entries[0].label, "label with\ttab");  // split at the first tab only
+}
+
+TEST(CreateLmdb, EmptyLabelsAreSkippedAndNothingLeftIsAnError) {
+  TempDir dir;
+  const auto gt = make_crop_folder(dir.path() / "in", {"1111", "2222"});
+  const auto db = (dir.path() / "db").string();
+  cv_::create_lmdb_dataset((dir.path() / "in").string(), gt.string(), db, true);
+  cv_::testing::write_bytes(dir.path() / "empty.txt", "images/crop_0.png\t\nimages/crop_1.png\t2222\n");
+  const auto summary = cv_::create_lmdb_dataset((dir.path() / "in").string(), (dir.path() / "empty.txt").string(),
+                                                (dir.path() / "db2").string(), true);
+  EXPECT_EQ(summary.written, 1u);
+  EXPECT_EQ(summary.skipped, 1u);
+  // Every line skipped: an error, and the LMDB already at the output stays as it was.
+  cv_::testing::write_bytes(dir.path() / "gone.txt", "absent_1.png\t1\nabsent_2.png\t2\n");
+  const std::string message =
+      expect_error([&] { cv_::create_lmdb_dataset((dir.path() / "in").string(), (dir.path() / "gone.txt").string(), db, true); });
+  EXPECT_NE(message.find("all 2 images listed in"), std::string::npos) << message;
+  EXPECT_EQ(cv_::LmdbReader(db).get("num-samples").value(), "2");
+}
+
+// Two create_lmdb on one output at once: the result is one of the two datasets, whole, never a mix.
+TEST(CreateLmdb, ConcurrentRunsOnOneOutputNeverMix) {
+  TempDir dir;
+  const auto small_gt = make_crop_folder(dir.path() / "small", {"1", "2", "3"});
+  const auto large_gt = make_crop_folder(dir.path() / "large", std::vector<std::string>(30, "77"));
+  const auto db = (dir.path() / "db").string();
+  std::thread other([&] { cv_::create_lmdb_dataset((dir.path() / "large").string(), large_gt.string(), db, true, 4); });
+  cv_::create_lmdb_dataset((dir.path() / "small").string(), small_gt.string(), db, true, 1);
+  other.join();
+  cv_::LmdbReader reader(db);
+  const std::string count = reader.get("num-samples").value();
+  ASSERT_TRUE(count == "3" || count == "30") << count;
+  const std::string last_label = reader.get(count == "3" ? "label-000000003" : "label-000000030").value();
+  EXPECT_EQ(last_label, count == "3" ? "3" : "77");
+  EXPECT_FALSE(reader.get("label-000000004").has_value() && count == "3");
 }
 
 TEST(CreateLmdb, SeedLayoutWritesOneLmdbPerSubFolder) {

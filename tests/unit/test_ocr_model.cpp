@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "cargovision/core/error.h"
+#include "cargovision/io/state_dict.h"
+#include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/checkpoint.h"
 #include "cargovision/ocr/converter.h"
 #include "cargovision/ocr/metrics.h"
@@ -288,6 +290,28 @@ TEST(OcrCheckpoint, SaveLoadGivesIdenticalOutputsAndReportsMismatches) {
               std::string::npos)
         << e.what();
   }
+  // The message says which options decide what does not fit.
+  try {
+    ocr::load_ocr_checkpoint(*different, path, false);
+    FAIL();
+  } catch (const cv_::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the checkpoint reads 12 classes and these options give 20: --sensitive and "
+                                         "--character decide the count"),
+              std::string::npos)
+        << e.what();
+  }
+  for (const auto& [stages, flag] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"TPS", "ResNet", "BiLSTM", "CTC"}, "its Prediction stage differs from these options: check --Prediction"},
+           {{"None", "ResNet", "BiLSTM", "Attn"}, "its Transformation stage differs from these options: check --Transformation"},
+           {{"TPS", "VGG", "BiLSTM", "Attn"}, "its FeatureExtraction stage differs"}}) {
+    ocr::OcrModel changed(tiny(stages[0], stages[1], stages[2], stages[3]));
+    try {
+      ocr::load_ocr_checkpoint(*changed, path, false);
+      FAIL() << stages[3];
+    } catch (const cv_::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(flag), std::string::npos) << e.what();
+    }
+  }
   const auto report = ocr::load_ocr_checkpoint(*different, path, true);  // --FT keeps what fits
   EXPECT_EQ(report.mismatched.size(), 3u);  // rnn.weight_ih, generator.weight, generator.bias
   EXPECT_GT(report.loaded.size(), 100u);
@@ -374,6 +398,90 @@ TEST(OcrInference, StoppingAtTheLastEndOfSentenceChangesNoPrediction) {
   // Without the flag, or for CTC, every step runs.
   EXPECT_EQ(model->predict(images).size(1), 26);
   EXPECT_TRUE(torch::equal(model->predict(images), model->forward(images, {}, false)));
+}
+
+// Each stage against the recognizer written in plain PyTorch as the original computes it
+// (tests/python/ocr_stage_reference.py): same weights, same input, outputs within 1e-4 of each stage's
+// scale with PyTorch's kernels and with ours.
+TEST(OcrParity, StagesMatchThePythonReference) {
+  if (std::string(cv_::kReferencePython).empty()) GTEST_SKIP() << "python3-torch not installed";
+  cv_::testing::TempDir dir;
+  for (const std::string stages : {"TPS-ResNet-BiLSTM-Attn", "None-VGG-BiLSTM-CTC"}) {
+    const bool attention = stages.find("Attn") != std::string::npos;
+    ocr::OcrModelOptions options = tiny(attention ? "TPS" : "None", attention ? "ResNet" : "VGG", "BiLSTM",
+                                        attention ? "Attn" : "CTC");
+    options.num_fiducial = 20;
+    options.imgW = 100;
+    options.batch_max_length = 25;
+    torch::manual_seed(20261125);
+    ocr::OcrModel model(options);
+    ocr::initialize_like_original(*model);
+    {
+      // Running statistics and a TPS that is not the identity, so that every stage has work to do.
+      torch::NoGradGuard no_grad;
+      for (auto& item : model->named_buffers()) {
+        if (item.key().find("running_mean") != std::string::npos) item.value().uniform_(-0.2, 0.2);
+        if (item.key().find("running_var") != std::string::npos) item.value().uniform_(0.5, 1.5);
+      }
+      for (auto& item : model->named_parameters()) {
+        if (item.key().find("localization_fc2.weight") != std::string::npos) item.value().normal_(0.0, 0.002);
+      }
+    }
+    model->eval();
+    // Smooth images: on noise, a sampling grid off by a rounding error changes the TPS output a lot,
+    // which says nothing about whether the two implementations compute the same thing.
+    const auto rows = torch::linspace(0, 1, 32).view({1, 1, 32, 1});
+    const auto columns = torch::linspace(0, 1, 100).view({1, 1, 1, 100});
+    const auto phase = torch::tensor({0.0, 1.0, 2.0}).view({3, 1, 1, 1});
+    const auto input = 0.8 * torch::sin(6.0 * columns + phase) * torch::cos(3.0 * rows - phase);
+    const auto weights = (dir.path() / (stages + ".pth")).string();
+    ocr::save_ocr_checkpoint(*model, weights, {{"iteration", 0}});
+    cv_::StateDict inputs;
+    inputs.insert("input", input);
+    cv_::save_state_dict(inputs, (dir.path() / "input.pth").string());
+    const auto expected_path = (dir.path() / (stages + "_reference.pth")).string();
+    const std::string command = std::string(cv_::kReferencePython) + " " + cv_::kSourceDir +
+                                "/tests/python/ocr_stage_reference.py " + weights + " " +
+                                (dir.path() / "input.pth").string() + " " + stages + " 32 16 " + expected_path;
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    const auto expected = cv_::load_state_dict_file(expected_path);
+
+    for (const std::string kernels : {"libtorch", "fast"}) {
+      cv_::models::use_kernels(kernels);
+      torch::NoGradGuard no_grad;
+      // Each stage is fed the reference's output of the stage before, so that a difference points at
+      // the stage itself rather than at rounding carried through a 30-layer ResNet.
+      const auto reference = [&](const char* name) { return *expected.find(name); };
+      const auto rectified = model->transformation ? model->transformation->forward(input) : input;
+      const auto features = model->feature_extraction->forward(reference("transformation"));
+      const auto pooled = reference("features").permute({0, 3, 1, 2}).mean(3);
+      const auto contextual = model->sequence_modeling->forward(pooled);
+      const auto prediction = attention ? model->attention_prediction->forward(reference("contextual"), {}, false, 25)
+                                        : model->ctc_prediction->forward(reference("contextual"));
+      // And end to end for CTC (a greedy attention decoder may flip a near-tie and then diverge), within
+      // what that rounding allows.
+      if (!attention) {
+        EXPECT_LT((model->predict(input) - reference("prediction")).abs().max().item<double>(), 2e-3) << stages;
+      }
+      const std::pair<const char*, torch::Tensor> outputs[] = {
+          {"transformation", rectified}, {"features", features}, {"contextual", contextual}, {"prediction", prediction}};
+      for (const auto& [name, ours] : outputs) {
+        const torch::Tensor* theirs = expected.find(name);
+        ASSERT_NE(theirs, nullptr) << name;
+        ASSERT_EQ(ours.sizes(), theirs->sizes()) << stages << " " << name;
+        // 1e-4 of the stage's scale: a ResNet's features reach magnitudes of ~100, where float32
+        // summation order alone moves the last digits.
+        const double difference = (ours - *theirs).abs().max().item<double>();
+        const double scale = std::max(1.0, theirs->abs().max().item<double>());
+        EXPECT_LT(difference / scale, 1e-4) << stages << " " << name << " with " << kernels << " kernels: "
+                                            << difference << " at scale " << scale;
+      }
+      if (attention) {
+        EXPECT_EQ(prediction.size(1), 26);
+      }
+    }
+    cv_::models::use_kernels("fast");
+  }
 }
 
 // The original's own files: train.py saves torch.save(model.state_dict()) (an OrderedDict) and its

@@ -14,6 +14,8 @@ namespace {
 TEST(Options, SeedConfigLoads) {
   const TrainOptions options = load_train_options(std::string(kSourceDir) + "/configs/cargo_resnet152.json");
   EXPECT_EQ(options.backbone, "resnet152");
+  EXPECT_EQ(options.weights, "resnet152-394f9c45.pth");  // torchvision's file: its 5 frozen epochs need it
+  EXPECT_EQ(options.freeze_epochs, 5);
   EXPECT_EQ(options.dense, 16);
   EXPECT_DOUBLE_EQ(options.dropout, 0.25);
   EXPECT_DOUBLE_EQ(options.lr, 2e-5);
@@ -68,6 +70,18 @@ TEST(Options, ValidationMessages) {
   options.train_dir = "x";
   options.validation_split = 0;
   EXPECT_THROW(validate(options), Error);
+  options.validation_split = 0.2;
+  options.freeze_epochs = 5;  // weights: none
+  try {
+    validate(options);
+    FAIL() << "a frozen random backbone was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("freeze_epochs 5 would train the head on a frozen random backbone (weights: none)"),
+              std::string::npos)
+        << e.what();
+  }
+  options.weights = "resnet152-394f9c45.pth";
+  EXPECT_NO_THROW(validate(options));
   TestOptions test;
   test.checkpoint = "a.pt";
   test.test_dir = "d";

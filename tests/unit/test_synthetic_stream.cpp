@@ -15,10 +15,15 @@
 #include "cargovision/io/state_dict.h"
 #include "cargovision/ocr/batch_loader.h"
 #include "cargovision/ocr/create_lmdb.h"
+#include "cargovision/ocr/demo.h"
+#include "cargovision/ocr/metrics.h"
+#include "cargovision/ocr/model.h"
 #include "cargovision/ocr/synthetic_codes.h"
+#include "cargovision/ocr/text.h"
 #include "cargovision/ocr/trainer.h"
 #include "cargovision/synth/code_crop.h"
 #include "cargovision/train/adadelta.h"
+#include "cargovision/train/optimizer_state.h"
 #include "test_support.h"
 
 namespace cargovision {
@@ -99,25 +104,45 @@ TEST(SyntheticCodes, ParsesValidationSetSpecs) {
   EXPECT_NE(training_stream_seed(1111), 1111u);
 }
 
-TEST(SyntheticCodes, StreamMixesWithLmdbAtTheAskedRatio) {
-  testing::TempDir dir;
-  // A small LMDB selection "01" of 6 four-digit codes.
-  const fs::path crops = dir.path() / "crops";
+// Crops of `codes` (32 px high) named <code>.png with their gt.txt in `crops`, and their LMDB at `lmdb`.
+void make_code_lmdb(const fs::path& crops, const std::vector<std::string>& codes, std::uint32_t seed,
+                    const fs::path& lmdb) {
   std::string gt;
-  NumpyRandom random(3);
+  NumpyRandom random(seed);
   CodeCropOptions crop;
   crop.height = 32;
-  for (int i = 0; i < 6; ++i) {
-    const std::string code = std::to_string(1000 + i * 7);
+  for (const auto& code : codes) {
     testing::write_image(crops / (code + ".png"), render_code_crop(code, crop, random));
     gt += code + ".png\t" + code + "\n";
   }
   testing::write_bytes(crops / "gt.txt", gt);
-  CreateLmdbOptions lmdb;
-  lmdb.inputPath = crops.string();
-  lmdb.gtFile = (crops / "gt.txt").string();
-  lmdb.outputPath = (dir.path() / "lmdb" / "01").string();
-  create_lmdb(lmdb);
+  CreateLmdbOptions options;
+  options.inputPath = crops.string();
+  options.gtFile = (crops / "gt.txt").string();
+  options.outputPath = lmdb.string();
+  create_lmdb(options);
+}
+
+// One LMDB selection of 7 crops at batch size 3: 3 + 3 + 1 would leave a batch of one, which batch norm
+// cannot train on; it joins the batch before.
+TEST(SyntheticCodes, SingleSelectionNeverYieldsABatchOfOne) {
+  testing::TempDir dir;
+  make_code_lmdb(dir.path() / "crops", {"2000", "2001", "2002", "2003", "2004", "2005", "2006"}, 4,
+                 dir.path() / "lmdb" / "01");
+  auto data = sensitive_data(3);
+  data.train_data = (dir.path() / "lmdb").string();
+  data.select_data = "01";
+  data.batch_ratio = "1";
+  BatchBalancedLoader loader(data, 1111);
+  std::vector<std::size_t> sizes;
+  for (int b = 0; b < 4; ++b) sizes.push_back(loader.next().labels.size());
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{3, 4, 3, 4}));
+}
+
+TEST(SyntheticCodes, StreamMixesWithLmdbAtTheAskedRatio) {
+  testing::TempDir dir;
+  // A small LMDB selection "01" of 6 four-digit codes.
+  make_code_lmdb(dir.path() / "crops", {"1000", "1007", "1014", "1021", "1028", "1035"}, 3, dir.path() / "lmdb" / "01");
 
   auto data = sensitive_data(8);
   data.train_data = (dir.path() / "lmdb").string();
@@ -262,6 +287,130 @@ TEST(OcrResume, ResumedRunEqualsAnUninterruptedOne) {
   std::vector<std::string> validated;
   for (std::sregex_iterator it(log.begin(), log.end(), header), end; it != end; ++it) validated.push_back((*it)[1]);
   EXPECT_EQ(validated, (std::vector<std::string>{"1", "2", "4", "6"}));
+}
+
+// A crash after latest.pth was replaced but before its sidecar was: the resume must not continue with
+// the old sidecar's iteration count and scores.
+TEST(OcrResume, HalfWrittenCheckpointIsRefused) {
+  testing::TempDir dir;
+  clear_interrupt();
+  train_ocr(tiny_generated_run(dir, "crashed", 4));
+  const std::string latest = (dir.path() / "crashed" / "latest.pth").string();
+  StateDict newer = load_state_dict_file(latest);
+  newer[newer.keys().front()] += 1.0;
+  save_state_dict(newer, latest);
+  auto resume = tiny_generated_run(dir, "crashed", 6);
+  resume.saved_model = latest;
+  try {
+    train_ocr(resume);
+    FAIL() << "resumed from a checkpoint its sidecar does not describe";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("latest.pth.json: describes another version of " + latest), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(OcrScoring, RulesOfTheOriginalTestPy) {
+  const std::u32string printable = decode_utf8(kSensitiveCharacters, "test");
+  const ocr::ScoringRules sensitive{true, false, printable};
+  EXPECT_TRUE(ocr::score_prediction("FB875209", "FB875209", sensitive).correct);
+  EXPECT_FALSE(ocr::score_prediction("fb875209", "FB875209", sensitive).correct);
+  EXPECT_DOUBLE_EQ(ocr::score_prediction("FB875208", "FB875209", sensitive).norm_ED, 1.0 - 1.0 / 8.0);
+  // A case-insensitive model: its labels are lower-cased as its dataset lower-cases them.
+  const ocr::ScoringRules insensitive{false, false, decode_utf8(kCaseInsensitiveCharacters, "test")};
+  EXPECT_TRUE(ocr::score_prediction("fb875209", "FB875209", insensitive).correct);
+  // --sensitive with --data_filtering_off: lower-cased alphanumerics only.
+  const ocr::ScoringRules unfiltered{true, true, printable};
+  EXPECT_TRUE(ocr::score_prediction("fb-875209", "FB 875209", unfiltered).correct);
+  // A custom --character set: characters outside it are not in the label the model is scored on.
+  const ocr::ScoringRules digits{true, false, decode_utf8("0123456789", "test")};
+  EXPECT_TRUE(ocr::score_prediction("875209", "FB875209", digits).correct);
+  // Empty against empty matches, and its norm_ED is 0, as the original computes it.
+  const ocr::SampleScore empty = ocr::score_prediction("", "", sensitive);
+  EXPECT_TRUE(empty.correct);
+  EXPECT_DOUBLE_EQ(empty.norm_ED, 0.0);
+}
+
+// train_ocr's validation and demo_ocr --gt score the same checkpoint on the same crops alike.
+TEST(OcrScoring, DemoScoresAsValidationDoes) {
+  testing::TempDir dir;
+  const fs::path crops = dir.path() / "crops";
+  const std::vector<std::string> codes{"Ab12", "983S11B41", "fb-875209", "3801", "22G1", "x7"};
+  const fs::path valid = dir.path() / "valid";
+  make_code_lmdb(crops, codes, 5, valid);
+  const std::string gt = testing::read_text(crops / "gt.txt");
+
+  clear_interrupt();
+  auto training = tiny_generated_run(dir, "scored", 6);
+  training.valid_data = valid.string();
+  training.data_filtering_off = true;
+  train_ocr(training);
+  const auto sidecar = read_json_file((dir.path() / "scored" / "latest.pth.json").string());
+
+  OcrDemoOptions demo;
+  static_cast<OcrRecognizerOptions&>(demo) = static_cast<const OcrRecognizerOptions&>(training);
+  demo.lmdb = valid.string();
+  demo.data_filtering_off = true;
+  demo.saved_model = (dir.path() / "scored" / "latest.pth").string();
+  demo.output_dir = (dir.path() / "demo").string();
+  finalize(demo);
+  const OcrDemoSummary summary = demo_ocr(demo);
+  ASSERT_EQ(summary.with_ground_truth, codes.size());
+  EXPECT_NEAR(100.0 * static_cast<double>(summary.correct) / static_cast<double>(codes.size()),
+              sidecar.at("accuracy").get<double>(), 1e-9);
+  EXPECT_NEAR(summary.norm_ED, sidecar.at("norm_ED").get<double>(), 1e-9);
+
+  // A ground truth longer than --batch_max_length (12) is scored (it cannot be read whole), not fatal.
+  testing::write_bytes(crops / "long_gt.txt", "Ab12.png\tABCDEFGHIJKLMNOPQRST\n" + gt.substr(gt.find('\n') + 1));
+  demo.lmdb.clear();
+  demo.image_folder = crops.string();
+  demo.gt = (crops / "long_gt.txt").string();
+  const OcrDemoSummary with_long_label = demo_ocr(demo);
+  EXPECT_EQ(with_long_label.with_ground_truth, codes.size());
+  EXPECT_LE(with_long_label.correct, summary.correct);
+
+  // Ctrl-C: stops before the next batch, writes no partial report.
+  demo.output_dir = (dir.path() / "interrupted").string();
+  request_interrupt();
+  EXPECT_THROW(demo_ocr(demo), Interrupted);
+  clear_interrupt();
+  EXPECT_FALSE(fs::exists(dir.path() / "interrupted" / "demo_result.csv"));
+}
+
+// --transformation_lr_ratio: the TPS stage is a second parameter group at that fraction of the
+// scheduled rate (0 holds it still), and the saved optimizer state keeps both groups.
+TEST(OcrTraining, TransformationLearnsAtItsOwnRate) {
+  testing::TempDir dir;
+  clear_interrupt();
+  auto options = tiny_generated_run(dir, "tps_still", 2);
+  options.transformation_lr_ratio = 0.0;
+  train_ocr(options);
+  // Validations at iterations 1 and 2: best_accuracy.pth holds the first, latest.pth the second.
+  const auto first = load_state_dict_file((dir.path() / "tps_still" / "best_accuracy.pth").string());
+  const auto second = load_state_dict_file((dir.path() / "tps_still" / "latest.pth").string());
+  int transformation_tensors = 0, moved = 0;
+  for (const auto& item : second) {
+    if (item.key().find("LocalizationNetwork") != std::string::npos && item.key().find("running") == std::string::npos &&
+        item.key().find("num_batches") == std::string::npos) {
+      ++transformation_tensors;
+      EXPECT_TRUE(torch::equal(item.value(), *first.find(item.key()))) << item.key() << " moved at rate 0";
+    } else if (item.key().find("FeatureExtraction") != std::string::npos && !torch::equal(item.value(), *first.find(item.key()))) {
+      ++moved;
+    }
+  }
+  EXPECT_GT(transformation_tensors, 0);
+  EXPECT_GT(moved, 0) << "the other stages still learn";
+
+  ocr::OcrModel model(model_options(options, 2 + static_cast<int64_t>(decode_utf8(options.character, "t").size())));
+  std::vector<torch::Tensor> stages, transformation;
+  for (const auto& item : model->named_parameters()) {
+    (item.key().rfind("Transformation.", 0) == 0 ? transformation : stages).push_back(item.value());
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(stages, std::make_unique<torch::optim::AdamOptions>(1e-3));
+  groups.emplace_back(transformation, std::make_unique<torch::optim::AdamOptions>(1e-3));
+  torch::optim::Adam two_groups(groups, torch::optim::AdamOptions(1e-3));
+  EXPECT_NO_THROW(load_optimizer_state(two_groups, (dir.path() / "tps_still" / "latest.pth.optim").string()));
 }
 
 }  // namespace

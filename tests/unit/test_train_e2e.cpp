@@ -1,11 +1,18 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "cargovision/classify/checkpoint.h"
 #include "cargovision/classify/evaluator.h"
 #include "cargovision/classify/trainer.h"
 #include "cargovision/core/error.h"
 #include "cargovision/core/interrupt.h"
+#include "cargovision/data/batch_loader.h"
+#include "cargovision/data/image_folder.h"
 #include "cargovision/io/csv.h"
 #include "cargovision/io/json_file.h"
+#include "cargovision/io/state_dict.h"
+#include "cargovision/train/optimizer_state.h"
 #include "test_support.h"
 
 namespace cargovision {
@@ -73,6 +80,24 @@ TEST_F(TinyTraining, LossFallsAndOutputsAreWritten) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), static_cast<long>(history.size() + 1));
 }
 
+// Ctrl-C during `test`: it stops at the next batch, says how far it got, and writes no partial report.
+TEST_F(TinyTraining, InterruptedTestWritesNothing) {
+  TestOptions options;
+  options.checkpoint = (dir_->path() / "run" / "best.pt").string();
+  options.test_dir = (dir_->path() / "test").string();
+  options.output = (dir_->path() / "interrupted" / "test_report.csv").string();
+  request_interrupt();
+  try {
+    test_classifier(options);
+    clear_interrupt();
+    FAIL() << "the interrupt was ignored";
+  } catch (const Interrupted& e) {
+    clear_interrupt();
+    EXPECT_NE(std::string(e.what()).find("no report was written"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(options.output));
+}
+
 TEST_F(TinyTraining, TestWritesTheSeedReport) {
   TestOptions options;
   options.checkpoint = (dir_->path() / "run" / "best.pt").string();
@@ -117,6 +142,34 @@ TEST_F(TinyTraining, FlatFolderHasNoGroundTruth) {
   EXPECT_FALSE(summary.rows[0].ground_truth.has_value());
 }
 
+// 8 training images at batch size 7 leave one over; batch norm cannot train on a batch of one.
+TEST(Training, LastBatchOfOneImageJoinsThePreviousBatch) {
+  testing::TempDir dir;
+  testing::make_two_class_folder(dir.path() / "train", 5, 48, 3);
+  const ImageFolder folder = scan_image_folder((dir.path() / "train").string());
+  const FolderSplit split = split_validation(folder, 0.2);
+  ASSERT_EQ(split.training.size(), 8u);
+  BatchLoaderOptions loader_options;
+  loader_options.batch_size = 7;
+  loader_options.fold_single_remainder = true;
+  ImageBatchLoader loader(split.training, ImagePipeline{48}, loader_options);
+  EXPECT_TRUE(loader.folds_single_remainder());
+  EXPECT_EQ(loader.batches_per_epoch(), 1u);
+  loader.start_epoch(0);
+  std::vector<int64_t> sizes;
+  while (auto batch = loader.next()) sizes.push_back(batch->images.size(0));
+  EXPECT_EQ(sizes, (std::vector<int64_t>{8}));
+
+  TrainOptions options = tiny_run(dir);
+  options.batch_size = 7;
+  options.validation_split = 0.2;
+  options.epochs = 1;
+  options.image_size = 48;
+  const TrainSummary summary = train_classifier(options);
+  ASSERT_EQ(summary.history.size(), 1u);
+  EXPECT_TRUE(std::isfinite(summary.history.front().loss));
+}
+
 TEST(Training, RejectsOneClassAndBadOptions) {
   testing::TempDir dir;
   testing::write_image(dir.path() / "train" / "0" / "a.png", testing::synthetic_wagon(0, 32, 1));
@@ -136,6 +189,89 @@ TEST(Training, RejectsOneClassAndBadOptions) {
   options = tiny_run(dir);
   options.weights = (dir.path() / "absent.pth").string();
   EXPECT_THROW(train_classifier(options), Error);
+}
+
+// preprocess --resume: a run stopped after 2 epochs and resumed to 4 ends where an uninterrupted
+// 4-epoch run ends: same history, weights, early-stopping state.
+TEST(Training, ResumedRunEqualsAnUninterruptedOne) {
+  testing::TempDir dir;
+  testing::make_two_class_folder(dir.path() / "train", 6, 48, 11);
+  clear_interrupt();
+  TrainOptions straight = tiny_run(dir);
+  straight.image_size = 48;
+  straight.epochs = 4;
+  straight.patience = 10;
+  straight.workers = 0;
+  straight.threads = 1;
+  straight.output_dir = (dir.path() / "straight").string();
+  const TrainSummary expected = train_classifier(straight);
+
+  TrainOptions first = straight;
+  first.output_dir = (dir.path() / "resumed").string();
+  first.epochs = 2;
+  train_classifier(first);
+  TrainOptions second = first;
+  second.epochs = 4;
+  second.resume = first.output_dir;
+  const TrainSummary resumed = train_classifier(second);
+
+  ASSERT_EQ(resumed.history.size(), 4u);
+  EXPECT_EQ(resumed.epochs_run, 4);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(resumed.history[i].epoch, static_cast<int>(i) + 1);
+    EXPECT_NEAR(resumed.history[i].val_loss, expected.history[i].val_loss, 1e-5) << "epoch " << i + 1;
+  }
+  EXPECT_EQ(resumed.best_epoch, expected.best_epoch);
+  const StateDict a = load_state_dict_file((dir.path() / "straight" / "last.pt").string());
+  const StateDict b = load_state_dict_file((dir.path() / "resumed" / "last.pt").string());
+  for (const auto& item : a) {
+    EXPECT_TRUE(torch::allclose(item.value(), b[item.key()], 1e-4, 1e-5)) << item.key();
+  }
+  const std::string csv = testing::read_text(dir.path() / "resumed" / "history.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
+
+  // Done is done: all --epochs ran.
+  try {
+    train_classifier(second);
+    FAIL() << "resumed a finished run";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("4 of --epochs 4 are done; give more --epochs to continue"), std::string::npos)
+        << e.what();
+  }
+  TrainOptions nothing = second;
+  nothing.resume = (dir.path() / "nowhere").string();
+  EXPECT_THROW(train_classifier(nothing), Error);
+}
+
+// Keras unfreezes the backbone by recompiling the model, which gives Adam new moments and a new step
+// count: after 1 frozen + 1 unfrozen epoch of 3 steps each, the head's Adam state holds 3 steps, not 6.
+TEST(Training, UnfreezingStartsAdamAfresh) {
+  testing::TempDir dir;
+  testing::make_two_class_folder(dir.path() / "train", 6, 48, 21);
+  // A "pretrained" backbone file in torchvision's keys: freezing a random backbone is refused.
+  CargoClassifier donor(CargoClassifierOptions{"resnet18", 16, 0.25});
+  StateDict backbone;
+  for (const auto& item : classifier_file_state(*donor)) {
+    if (item.key().rfind("head.", 0) != 0) backbone.insert(item.key(), item.value());
+  }
+  save_state_dict(backbone, (dir.path() / "resnet18.pth").string());
+  clear_interrupt();
+  TrainOptions options = tiny_run(dir);
+  options.image_size = 48;
+  options.weights = (dir.path() / "resnet18.pth").string();
+  options.freeze_epochs = 1;
+  options.epochs = 2;
+  options.batch_size = 4;  // 10 training images: 3 steps an epoch
+  options.validation_split = 0.25;
+  train_classifier(options);
+  const auto last = (dir.path() / "run" / "last.pt").string();
+  LoadedClassifier loaded = load_classifier_checkpoint(last);
+  torch::optim::Adam adam(loaded.model->parameters(), torch::optim::AdamOptions(1e-3));
+  load_optimizer_state(adam, last + ".optim");
+  const torch::Tensor head_bias = loaded.model->parameters().back();
+  const auto found = adam.state().find(c10::guts::to_string(head_bias.unsafeGetTensorImpl()));
+  ASSERT_NE(found, adam.state().end());
+  EXPECT_EQ(static_cast<torch::optim::AdamParamState&>(*found->second).step(), 3);
 }
 
 TEST(Training, InterruptSavesLastAndKeepsGoingNowhere) {

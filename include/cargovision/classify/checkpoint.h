@@ -36,7 +36,11 @@ std::string sidecar_path(const std::string& checkpoint_path);
 // Model state with the internal "backbone." prefix removed, ready for the file.
 StateDict classifier_file_state(CargoClassifierImpl& model);
 
-void save_classifier_checkpoint(CargoClassifierImpl& model, const ClassifierSidecar& sidecar, const std::string& path);
+// `path` and its sidecar; `extra` keys go into the sidecar too, which also records the fingerprints of
+// the weights and of `described` (files of the same checkpoint written before, io/checkpoint_sidecar.h).
+void save_classifier_checkpoint(CargoClassifierImpl& model, const ClassifierSidecar& sidecar, const std::string& path,
+                                const nlohmann::json& extra = nlohmann::json::object(),
+                                const std::vector<std::string>& described = {});
 
 struct LoadedClassifier {
   CargoClassifier model{nullptr};

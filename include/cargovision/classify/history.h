@@ -1,6 +1,8 @@
 #pragma once
 // Per-epoch training history, as Keras' History: history.csv and a history.png loss/accuracy plot.
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -14,6 +16,9 @@ struct EpochRecord {
   bool backbone_frozen = false;
   bool checkpoint_saved = false;
 };
+
+void to_json(nlohmann::json& j, const EpochRecord& r);
+void from_json(const nlohmann::json& j, EpochRecord& r);
 
 std::string format_history_csv(const std::vector<EpochRecord>& history);
 

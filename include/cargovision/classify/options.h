@@ -36,6 +36,8 @@ struct TrainOptions {
   std::string kernels = "fast";          // fast (oneDNN on the CPU) | libtorch (PyTorch's arithmetic exactly)
   std::string log_level = "info";
   AugmentOptions augmentation;
+  // Run folder to continue from its last.pt (--resume); given on the command line, not kept in options.json.
+  std::string resume;
 };
 
 struct TestOptions {

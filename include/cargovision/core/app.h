@@ -6,7 +6,8 @@
 
 namespace cargovision {
 
-// Runs an app body; any error becomes one "error: ..." line on stderr and exit code 1.
+// Runs an app body; any error becomes one "error: ..." line on stderr and exit code 1. Sets the heap up
+// for tensors first (keep_freed_memory_for_reuse).
 int run_guarded(const std::function<int()>& body);
 
 // The value of --config FILE / --config=FILE in argv, or "" — read before the other options so that

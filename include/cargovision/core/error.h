@@ -20,6 +20,13 @@ class ImageReadError : public Error {
   using Error::Error;
 };
 
+// Ctrl-C stopped a run at a safe point before it could write its results; apps exit with 130
+// (128 + SIGINT), as a shell expects of an interrupted command.
+class Interrupted : public Error {
+ public:
+  using Error::Error;
+};
+
 // Throws Error with the formatted message unless the condition holds: argument checks on user input.
 template <typename... Args>
 void require(bool condition, fmt::format_string<Args...> format, Args&&... args) {

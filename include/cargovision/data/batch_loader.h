@@ -4,17 +4,15 @@
 
 #include <torch/torch.h>
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "cargovision/core/prefetcher.h"
 #include "cargovision/core/thread_pool.h"
 #include "cargovision/data/image_folder.h"
 #include "cargovision/data/image_pipeline.h"
@@ -34,6 +32,9 @@ struct BatchLoaderOptions {
   bool shuffle = false;
   std::size_t workers = 2;            // decoding threads; 0 decodes on the calling thread
   std::size_t prefetch = 2;           // batches prepared ahead
+  // Training: a pass whose last batch would hold one image gives it to the batch before (batch norm
+  // cannot normalise a single sample in training mode; Keras trains on such datasets).
+  bool fold_single_remainder = false;
   std::uint32_t seed = 0;
   AugmentOptions augmentation;        // used when pipeline.augment is true
 };
@@ -41,7 +42,6 @@ struct BatchLoaderOptions {
 class ImageBatchLoader {
  public:
   ImageBatchLoader(std::vector<ImageSample> samples, ImagePipeline pipeline, BatchLoaderOptions options);
-  ~ImageBatchLoader();
   ImageBatchLoader(const ImageBatchLoader&) = delete;
   ImageBatchLoader& operator=(const ImageBatchLoader&) = delete;
 
@@ -53,13 +53,13 @@ class ImageBatchLoader {
 
   std::size_t size() const { return samples_.size(); }
   std::size_t batches_per_epoch() const;
+  // Whether this pass ends with a batch of batch_size + 1 (see fold_single_remainder).
+  bool folds_single_remainder() const;
   const std::vector<ImageSample>& samples() const { return samples_; }
   // Paths that failed to decode so far (each counted once).
   std::vector<std::string> unreadable() const;
 
  private:
-  void stop_producer();
-  void produce(std::vector<std::size_t> order);
   std::optional<ImageBatch> build_batch(const std::vector<std::size_t>& indices);
 
   std::vector<ImageSample> samples_;
@@ -67,15 +67,9 @@ class ImageBatchLoader {
   BatchLoaderOptions options_;
   NumpyRandom augment_random_;
   std::unique_ptr<ThreadPool> pool_;
-
-  std::thread producer_;
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<ImageBatch> ready_;
-  bool producing_ = false;
-  bool cancel_ = false;
-  std::exception_ptr producer_error_;
+  mutable std::mutex mutex_;  // guards unreadable_
   std::set<std::string> unreadable_;
+  std::unique_ptr<Prefetcher<ImageBatch>> prefetcher_;  // last: its thread uses the members above
 };
 
 }  // namespace cargovision

@@ -4,18 +4,15 @@
 
 #include <torch/torch.h>
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "cargovision/core/prefetcher.h"
 #include "cargovision/core/thread_pool.h"
 #include "cargovision/ocr/align_collate.h"
 #include "cargovision/ocr/lmdb_dataset.h"
@@ -39,34 +36,24 @@ class OcrBatchPrefetcher {
   using Planner = std::function<std::optional<std::vector<SampleRef>>()>;
   OcrBatchPrefetcher(Planner plan, AlignCollateOptions collate, int channels, std::size_t workers,
                      std::size_t depth = 3);
-  ~OcrBatchPrefetcher();
-  OcrBatchPrefetcher(const OcrBatchPrefetcher&) = delete;
-  OcrBatchPrefetcher& operator=(const OcrBatchPrefetcher&) = delete;
 
   // Blocks for the next batch; nothing once the planner is exhausted. Rethrows loader errors.
-  std::optional<OcrBatch> next();
+  std::optional<OcrBatch> next() { return prefetcher_.next(); }
 
  private:
-  void produce();
   OcrBatch build(const std::vector<SampleRef>& samples);
 
   Planner plan_;
   AlignCollateOptions collate_;
   int channels_;
-  std::size_t depth_;
   ThreadPool pool_;
-  std::thread producer_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<OcrBatch> ready_;
-  bool finished_ = false;
-  bool stopping_ = false;
-  std::exception_ptr error_;
+  Prefetcher<OcrBatch> prefetcher_;  // last: its thread uses the members above
 };
 
 // The original Batch_Balanced_Dataset: one shuffled stream per selection of train_data, each giving
 // max(round(batch_size * ratio), 1) samples to every batch and reshuffling independently when
-// exhausted (its last batch of a pass may be short, as a DataLoader without drop_last). The selection
+// exhausted (its last batch of a pass may be short, as a DataLoader without drop_last; with a single
+// selection, a last batch of one sample joins the one before, for batch norm). The selection
 // "synth" is the code-crop generator's endless stream instead of LMDBs (see synthetic_codes.h).
 // `skip_batches` plans and drops that many batches first: a resumed run continues every stream where
 // the interrupted one stopped instead of replaying its first batches.

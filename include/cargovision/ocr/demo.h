@@ -13,6 +13,7 @@ struct OcrDemoSummary {
   std::size_t unreadable = 0;
   std::size_t with_ground_truth = 0;
   std::size_t correct = 0;
+  double norm_ED = 0.0;         // mean over the crops with ground truth, as train_ocr's validation reports it
   double ms_per_image = 0.0;    // model time, first (warm-up) batch excluded when there are several
   std::string csv_path;
 };

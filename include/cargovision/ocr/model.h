@@ -8,10 +8,12 @@
 
 #include <string>
 
+#include "cargovision/ocr/feature_extraction.h"
 #include "cargovision/ocr/model_options.h"
+#include "cargovision/ocr/sequence_prediction.h"
+#include "cargovision/ocr/transformation.h"
 
 namespace cargovision::ocr {
-
 
 // "TPS-ResNet-BiLSTM-Attn".
 std::string stage_name(const OcrModelOptions& options);
@@ -28,15 +30,20 @@ class OcrModelImpl : public torch::nn::Module {
   const OcrModelOptions& options() const { return options_; }
   // Encoder steps T the feature extractor yields for imgW (the CTC output length).
   int64_t sequence_length() const { return sequence_length_; }
+  // Stages 1-3: [B, T, C], the features the Prediction stage reads.
+  torch::Tensor contextual_features(torch::Tensor input);
+
+  // The stages, registered under the original's names; null where the options leave a stage out
+  // (Transformation None, SequenceModeling None), and one of the two Prediction heads.
+  TpsSpatialTransformer transformation{nullptr};
+  FeatureExtractor feature_extraction{nullptr};
+  ConvSequence sequence_modeling{nullptr};
+  torch::nn::Linear ctc_prediction{nullptr};
+  Attention attention_prediction{nullptr};
 
  private:
-  torch::Tensor contextual_features(torch::Tensor input);  // stages 1-3: [B, T, C]
-
   OcrModelOptions options_;
   int64_t sequence_length_ = 0;
-  torch::nn::AnyModule transformation_, sequence_modeling_, ctc_prediction_;
-  torch::nn::AnyModule feature_extraction_;
-  std::shared_ptr<torch::nn::Module> attention_;
 };
 TORCH_MODULE(OcrModel);
 

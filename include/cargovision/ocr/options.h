@@ -57,6 +57,7 @@ struct OcrTrainOptions : OcrRecognizerOptions {
   std::string lr_schedule = "constant";  // constant | cosine (to lr * final_lr_ratio at num_iter)
   double final_lr_ratio = 0.01;
   int synth_curriculum = 0;              // iterations over which "synth" crops ramp from clean to fully degraded
+  double transformation_lr_ratio = 1.0;  // the Transformation stage's lr as a fraction of lr (TPS under Adam)
   std::string select_data = "MJ-ST";
   std::string batch_ratio = "0.5-0.5";
   double total_data_usage_ratio = 1.0;
@@ -68,6 +69,7 @@ struct OcrDemoOptions : OcrRecognizerOptions {
   std::string image_folder;
   std::string lmdb;                      // read the crops of an LMDB instead of a folder
   std::string gt;                        // optional gt file (path<TAB>label) for accuracy
+  bool data_filtering_off = false;       // score --gt as validation does under train_ocr --data_filtering_off
   std::string saved_model;
   std::string output_dir = ".";          // demo_result.csv, log_demo_result.txt
 };

@@ -8,6 +8,7 @@
 
 #include "cargovision/ocr/batch_loader.h"
 #include "cargovision/ocr/converter.h"
+#include "cargovision/ocr/metrics.h"
 #include "cargovision/ocr/model.h"
 
 namespace cargovision::ocr {
@@ -38,7 +39,7 @@ struct ValidationResult {
   std::vector<double> confidence;
 };
 
-ValidationResult validate(OcrModel& model, const LabelConverter& converter, SequentialOcrLoader& loader,
-                          const c10::Device& device, bool compare_alphanumeric_lower);
+ValidationResult run_validation(OcrModel& model, const LabelConverter& converter, SequentialOcrLoader& loader,
+                                const c10::Device& device, const ScoringRules& rules);
 
 }  // namespace cargovision::ocr

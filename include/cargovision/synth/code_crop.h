@@ -42,10 +42,28 @@ struct CodeCropOptions {
   // Scales every degradation above: 0 = clean paint on a plain wall, square to the camera; 1 = the
   // rates above. A training curriculum raises it from low to 1 (SyntheticCodeSource).
   double difficulty = 1.0;
+  // Legibility: in every part of the code (one slice per character along it), its paint must differ
+  // from the wall right around it by this many grey levels (medians) in the finished crop. Degradations that
+  // stack up (faded paint in a shadow under glare, blurred and shrunk) can erase a code; such a crop
+  // is drawn again with milder degradations, so that every label can be read from its image.
+  // 0 accepts every crop.
+  double min_text_contrast = 12.0;
+};
+
+// The smallest contrast, in grey levels, between the paint of the code (`code_mask`, 255 = paint, the
+// crop's size) and the wall around it, over slices of the code along its length (`slices` of them).
+double code_contrast(const cv::Mat& crop, const cv::Mat& code_mask, int slices);
+
+// What the legibility check did for one crop.
+struct LegibilityReport {
+  int draws = 0;          // 1 when the first draw was legible
+  double contrast = 0.0;  // code_contrast of the returned crop
+  cv::Mat code_mask;      // the code's paint on the crop's pixels (8-bit, 255 = paint)
 };
 
 // Renders the layout (groups, lines, boxes) into a BGR crop; its label is layout.label.
-cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& options, NumpyRandom& random);
+cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& options, NumpyRandom& random,
+                         LegibilityReport* report = nullptr);
 // One group on one line.
 cv::Mat render_code_crop(const std::string& text, const CodeCropOptions& options, NumpyRandom& random);
 
@@ -63,6 +81,7 @@ struct CodeDatasetOptions {
   int training_per_folder = 200;
   int validation_per_folder = 40;
   std::uint32_t seed = 11;
+  bool write_masks = false;  // also <name>_mask.png: the code's paint, neighbouring marks left out
 };
 
 // 01: wagon codes (983S11B41, 8093T42B, 3801), 02: container codes (ISO 6346, FB875209, C1051BAA, 22G1),

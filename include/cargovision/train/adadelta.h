@@ -37,6 +37,8 @@ class Adadelta : public torch::optim::Optimizer {
  public:
   Adadelta(std::vector<torch::Tensor> parameters, AdadeltaOptions defaults);
   Adadelta(std::vector<torch::Tensor> parameters, double lr = 1.0, double rho = 0.9, double eps = 1e-6);
+  // Parameter groups with their own options (a group without options takes `defaults`).
+  Adadelta(const std::vector<torch::optim::OptimizerParamGroup>& groups, AdadeltaOptions defaults);
 
   // square_avg = rho*square_avg + (1-rho)*g^2; delta = sqrt(acc_delta+eps)/sqrt(square_avg+eps)*g;
   // acc_delta = rho*acc_delta + (1-rho)*delta^2; p -= lr*delta. Parameters without a gradient are skipped.
