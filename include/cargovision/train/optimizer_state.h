@@ -7,15 +7,14 @@
 #include <filesystem>
 #include <string>
 
+#include "cargovision/core/atomic_file.h"
 #include "cargovision/core/error.h"
 
 namespace cargovision {
 
-// Written to a temporary name and renamed, so a crash leaves the previous state whole.
+// Written atomically (core/atomic_file.h), so a crash leaves the previous state whole.
 inline void save_optimizer_state(const torch::optim::Optimizer& optimizer, const std::filesystem::path& path) {
-  const std::filesystem::path temporary = path.string() + ".tmp";
-  torch::save(optimizer, temporary.string());
-  std::filesystem::rename(temporary, path);
+  write_file_atomically(path, [&](const std::filesystem::path& temporary) { torch::save(optimizer, temporary.string()); });
 }
 
 // Throws Error naming the file when it does not hold this optimizer's state (another optimizer, another
