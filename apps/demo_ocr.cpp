@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
 
     CLI::App app{"Recognize every crop of --image_folder (or --lmdb) with a recognizer checkpoint; prints and writes "
                  "demo_result.csv (image_path,predicted_label,confidence[,GT,correct,char_accuracy]) and "
-                 "log_demo_result.txt. The architecture options must match the checkpoint's. Without --saved_model and "
+                 "log_demo_result.txt, and report.html (every crop, differences from the GT, errors first). The architecture options must match the checkpoint's. Without --saved_model and "
                  "--config it reads with the shipped recognizer (data/models/codes_recognizer)."};
     app.get_formatter()->column_width(36);
     cargovision::add_ocr_demo_options(app, options, config);
@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     }
     spdlog::info("{} image(s), {:.2f} ms/image (model){} -> {}", summary.images, summary.ms_per_image,
                  summary.unreadable > 0 ? fmt::format(", {} unreadable skipped", summary.unreadable) : "", summary.csv_path);
+    if (!summary.html_path.empty()) spdlog::info("report page: {}", summary.html_path);
     return 0;
   });
 }

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
 
     CLI::App app{"Predict every image of a test folder with a cargo classifier checkpoint; writes the CSV report "
                  "(Image list, GT, Prediction, accuracy, probability; Average Accuracy; Inference Speed(ms)) and "
-                 "metrics.json (precision, recall, F1, confusion matrix)."};
+                 "metrics.json (precision, recall, F1, confusion matrix) and report.html (every image with its prediction and "
+                 "Grad-CAM heat map, errors first)."};
     app.get_formatter()->column_width(42);
     cargovision::add_test_options(app, options, config);
     CLI11_PARSE(app, argc, argv);
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
     spdlog::info("Inference Speed {:.2f} ms/image (model), {:.2f} ms/image (with decoding)", summary.model_ms_per_image,
                  summary.total_ms_per_image);
     if (summary.unreadable_images > 0) spdlog::warn("{} unreadable image(s) were skipped", summary.unreadable_images);
-    spdlog::info("report: {}  metrics: {}", summary.report_path, summary.metrics_path);
+    spdlog::info("report: {}  metrics: {}  page: {}", summary.report_path, summary.metrics_path, summary.html_path);
     return 0;
   });
 }

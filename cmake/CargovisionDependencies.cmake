@@ -18,7 +18,7 @@ if(Torch_VERSION AND Torch_VERSION VERSION_LESS CARGOVISION_TORCH_MIN_VERSION)
 endif()
 message(STATUS "cargovision: LibTorch ${Torch_VERSION}")
 
-find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs plot freetype)
+find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs freetype)
 find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)

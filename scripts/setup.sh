@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages cargovision needs, only those missing. Idempotent and quiet when all
-# are present. Usage: scripts/setup.sh [--reference]   (--reference adds python3-torchvision, -pil and -lmdb,
+# are present. Usage: scripts/setup.sh [--reference]   (--reference adds python3-torchvision, -pil and -lmdb
+# and chromium (the headless check of the HTML reports),
 # used by the reference tests (torchvision, Pillow, python-lmdb) and scripts/bench.sh; --fuzz adds clang for
 # scripts/fuzz.sh)
 set -euo pipefail
@@ -19,7 +20,7 @@ if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang)  # libFuzzer comes with Debian's clang
 fi
 if [[ "${1:-}" == "--reference" ]]; then
-  packages+=(python3-torchvision python3-pil python3-lmdb)
+  packages+=(python3-torchvision python3-pil python3-lmdb chromium)
 fi
 
 missing=()

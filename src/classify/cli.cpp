@@ -80,7 +80,7 @@ void add_test_options(CLI::App& app, TestOptions& o, std::string& config_file) {
   app.add_option("--test-dir,--test_dir", o.test_dir,
                  "test folder: class sub-folders (ground truth) or images directly (no ground truth)")
       ->capture_default_str();
-  app.add_option("-o,--output", o.output, "CSV report file, or a folder to hold test_report.csv (default <checkpoint dir>/test_report.csv); metrics.json beside it")
+  app.add_option("-o,--output", o.output, "CSV report file, or a folder to hold test_report.csv (default <checkpoint dir>/test_report.csv); metrics.json and report.html beside it")
       ->capture_default_str();
   app.add_option("--threshold", o.threshold, "predict class 1 when its probability exceeds this")->capture_default_str();
   app.add_option("-b,--batch-size,--batch_size", o.batch_size, "batch size")->capture_default_str();
@@ -88,6 +88,8 @@ void add_test_options(CLI::App& app, TestOptions& o, std::string& config_file) {
   app.add_option("--threads", o.threads, "LibTorch compute threads (0 = one per core)")->capture_default_str();
   app.add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--kernels", o.kernels, models::kKernelsHelp)->capture_default_str();
+  app.add_flag("--cam,!--no-cam", o.cam,
+               "Grad-CAM heat map of the backbone's last block beside each image in report.html (default on)");
   app.add_option("--log-level,--log_level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
 }
 

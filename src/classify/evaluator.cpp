@@ -1,6 +1,7 @@
 #include "cargovision/classify/evaluator.h"
 
 #include <fmt/format.h>
+#include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -9,14 +10,20 @@
 #include <filesystem>
 
 #include "cargovision/classify/checkpoint.h"
+#include "cargovision/classify/grad_cam.h"
+#include "cargovision/classify/html_report.h"
 #include "cargovision/core/atomic_file.h"
 #include "cargovision/core/device.h"
 #include "cargovision/core/error.h"
 #include "cargovision/core/interrupt.h"
 #include "cargovision/core/progress.h"
+#include "cargovision/core/thread_pool.h"
 #include "cargovision/data/batch_loader.h"
+#include "cargovision/io/image_reader.h"
 #include "cargovision/io/json_file.h"
 #include "cargovision/models/fast_kernels.h"
+#include "cargovision/report/heat_map.h"
+#include "cargovision/report/html.h"
 
 namespace cargovision {
 namespace fs = std::filesystem;
@@ -43,6 +50,30 @@ std::vector<ImageSample> relabel(const ImageFolder& folder, const std::vector<st
 
 void synchronize(const c10::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index() < 0 ? -1 : device.index());
+}
+
+// Thumbnails keep report.html near 10 MB for a thousand images with heat maps.
+constexpr int kThumbnailSide = 112;
+constexpr int kThumbnailQuality = 70;
+
+// The image's thumbnail and, given a heat map [h, w], its Grad-CAM overlay, as data URIs. The image is
+// decoded again (the loader hands out normalised tensors); should that fail now, a grey square stands in.
+ClassifierReportImage report_image(const ImageSample& sample, PredictionRow row, const torch::Tensor& heat) {
+  cv::Mat bgr;
+  try {
+    cv::cvtColor(read_rgb_image(sample.path), bgr, cv::COLOR_RGB2BGR);
+    bgr = report::fit_within(bgr, kThumbnailSide);
+  } catch (const ImageReadError& e) {
+    spdlog::warn("report.html: {}; a blank thumbnail stands in", e.what());
+    bgr = cv::Mat(kThumbnailSide, kThumbnailSide, CV_8UC3, cv::Scalar(200, 200, 200));
+  }
+  ClassifierReportImage image{std::move(row), report::jpeg_data_uri(bgr, kThumbnailQuality), ""};
+  if (heat.defined()) {
+    const torch::Tensor map = heat.contiguous();
+    const cv::Mat heat_map(static_cast<int>(map.size(0)), static_cast<int>(map.size(1)), CV_32FC1, map.data_ptr<float>());
+    image.heat_map_uri = report::jpeg_data_uri(report::overlay_heat_map(bgr, heat_map), kThumbnailQuality);
+  }
+  return image;
 }
 
 }  // namespace
@@ -80,6 +111,8 @@ TestSummary test_classifier(const TestOptions& options) {
   }
 
   TestSummary summary;
+  ClassifierReport report;
+  ThreadPool thumbnail_pool(static_cast<std::size_t>(std::max(1, options.workers)));
   std::vector<int> truth;
   std::vector<int> predicted;
   double model_seconds = 0;
@@ -90,10 +123,15 @@ TestSummary test_classifier(const TestOptions& options) {
   while (auto batch = loader.next()) {
     const auto images = batch->images.to(device);
     const auto forward_start = Clock::now();
-    const auto probabilities = torch::sigmoid(model->forward(images)).to(torch::kCPU);
+    const auto features = model->features(images);
+    const auto probabilities = torch::sigmoid(model->head(features)).to(torch::kCPU);
     synchronize(device);
     model_seconds += std::chrono::duration<double>(Clock::now() - forward_start).count();
+    // Outside the timing: the heat maps are for the report, not part of a prediction.
+    torch::Tensor heat;
+    if (options.cam) heat = grad_cam(model, features, probabilities > options.threshold).to(torch::kCPU);
     const auto probability = probabilities.accessor<float, 1>();
+    const std::size_t first_row = summary.rows.size();
     for (size_t i = 0; i < batch->indices.size(); ++i) {
       const ImageSample& sample = loader.samples()[batch->indices[i]];
       const int prediction = probability[static_cast<int64_t>(i)] > options.threshold ? 1 : 0;
@@ -108,6 +146,12 @@ TestSummary test_classifier(const TestOptions& options) {
       }
       summary.rows.push_back(std::move(row));
     }
+    report.images.resize(summary.rows.size());
+    thumbnail_pool.parallel_for(batch->indices.size(), [&](std::size_t i) {
+      const ImageSample& sample = loader.samples()[batch->indices[i]];
+      report.images[first_row + i] = report_image(sample, summary.rows[first_row + i],
+                                                  heat.defined() ? heat[static_cast<int64_t>(i)] : torch::Tensor());
+    });
     progress.advance(static_cast<std::int64_t>(batch->attempted));
     if (interrupt_requested()) {
       throw Interrupted(fmt::format("stopped after {} of {} images; no report was written", summary.rows.size(),
@@ -145,6 +189,18 @@ TestSummary test_classifier(const TestOptions& options) {
   metrics["test_dir"] = options.test_dir;
   write_json_file(summary.metrics_path, metrics);
   write_json_file((report_dir / "test_options.json").string(), nlohmann::json(options));
+
+  report.checkpoint = options.checkpoint;
+  report.test_dir = options.test_dir;
+  report.backbone = sidecar.backbone;
+  report.class_names = sidecar.class_names;
+  report.threshold = options.threshold;
+  report.metrics = summary.metrics;
+  report.model_ms_per_image = summary.model_ms_per_image;
+  report.total_ms_per_image = summary.total_ms_per_image;
+  report.unreadable_images = summary.unreadable_images;
+  summary.html_path = (report_dir / "report.html").string();
+  write_file_atomically(summary.html_path, format_classifier_report_html(report));
   return summary;
 }
 

@@ -2,16 +2,16 @@
 
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-#include <opencv2/plot.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <optional>
 
 #include "cargovision/core/atomic_file.h"
 #include "cargovision/io/csv.h"
+#include "cargovision/report/line_chart.h"
 
 namespace cargovision {
 
@@ -46,73 +46,7 @@ void from_json(const nlohmann::json& j, EpochRecord& r) {
 
 namespace {
 
-constexpr int kPanelWidth = 480;
-constexpr int kPanelHeight = 320;
-
-cv::Mat render_series(const std::vector<double>& values, double low, double high, const cv::Scalar& color) {
-  cv::Mat xs(static_cast<int>(values.size()), 1, CV_64F);
-  cv::Mat ys(static_cast<int>(values.size()), 1, CV_64F);
-  for (size_t i = 0; i < values.size(); ++i) {
-    xs.at<double>(static_cast<int>(i)) = static_cast<double>(i + 1);
-    ys.at<double>(static_cast<int>(i)) = std::isfinite(values[i]) ? values[i] : high;
-  }
-  auto plot = cv::plot::Plot2d::create(xs, ys);
-  plot->setMinX(1);
-  plot->setMaxX(std::max<double>(2, static_cast<double>(values.size())));
-  plot->setMinY(low);
-  plot->setMaxY(high);
-  plot->setPlotSize(kPanelWidth, kPanelHeight);
-  plot->setPlotBackgroundColor(cv::Scalar(255, 255, 255));
-  plot->setPlotAxisColor(cv::Scalar(120, 120, 120));
-  plot->setPlotGridColor(cv::Scalar(225, 225, 225));
-  plot->setPlotTextColor(cv::Scalar(60, 60, 60));
-  plot->setPlotLineColor(color);
-  plot->setPlotLineWidth(2);
-  plot->setNeedPlotLine(true);
-  plot->setShowText(false);
-  plot->setInvertOrientation(true);  // Plot2d draws larger values lower unless inverted
-  cv::Mat image;
-  plot->render(image);
-  return image;
-}
-
-// Two series on shared axes: Plot2d draws one series, so the second is rendered on identical axes and
-// its line pixels are copied over the first.
-cv::Mat render_panel(const std::string& title, const std::vector<double>& train, const std::vector<double>& validation) {
-  double low = std::numeric_limits<double>::infinity();
-  double high = -low;
-  for (const auto* series : {&train, &validation}) {
-    for (double v : *series) {
-      if (std::isfinite(v)) {
-        low = std::min(low, v);
-        high = std::max(high, v);
-      }
-    }
-  }
-  if (!std::isfinite(low)) low = 0, high = 1;
-  const double margin = std::max(1e-3, (high - low) * 0.1);
-  low = low >= 0 ? std::max(0.0, low - margin) : low - margin;  // losses and accuracies never go below 0
-  high += margin;
-  const cv::Scalar train_color(200, 80, 30);       // blue (BGR)
-  const cv::Scalar validation_color(30, 120, 230);  // orange
-  cv::Mat plot = render_series(train, low, high, train_color);
-  const cv::Mat other = render_series(validation, low, high, validation_color);
-  cv::Mat mask;
-  cv::inRange(other, validation_color, validation_color, mask);
-  other.copyTo(plot, mask);
-  constexpr int kHeader = 34;
-  cv::Mat panel(kPanelHeight + kHeader, kPanelWidth, CV_8UC3, cv::Scalar(255, 255, 255));
-  plot.copyTo(panel(cv::Rect(0, kHeader, kPanelWidth, kPanelHeight)));
-  const auto text = [&](const std::string& words, int x, int y, double scale, const cv::Scalar& color) {
-    cv::putText(panel, words, {x, y}, cv::FONT_HERSHEY_SIMPLEX, scale, color, 1, cv::LINE_AA);
-  };
-  text(title, 8, 22, 0.65, {0, 0, 0});
-  text(fmt::format("y {:.3g} .. {:.3g}, x epochs 1..{}", low, high, std::max<size_t>(2, train.size())), 110, 22, 0.4,
-       {90, 90, 90});
-  text("train", kPanelWidth - 135, 22, 0.5, train_color);
-  text("validation", kPanelWidth - 85, 22, 0.5, validation_color);
-  return panel;
-}
+const cv::Scalar kTrainColour(180, 100, 30), kValidationColour(30, 120, 230), kBestColour(40, 160, 40);
 
 }  // namespace
 
@@ -132,15 +66,39 @@ void write_history(const std::vector<EpochRecord>& history, const std::string& d
   const std::filesystem::path dir(directory);
   write_file_atomically(dir / "history.csv", format_history_csv(history));
   if (history.empty()) return;
-  std::vector<double> loss, val_loss, accuracy, val_accuracy;
+  std::vector<double> epochs, loss, val_loss, accuracy, val_accuracy;
   for (const auto& r : history) {
+    epochs.push_back(r.epoch);
     loss.push_back(r.loss);
     val_loss.push_back(r.val_loss);
     accuracy.push_back(r.accuracy);
     val_accuracy.push_back(r.val_accuracy);
   }
-  cv::Mat figure;
-  cv::hconcat(render_panel("loss", loss, val_loss), render_panel("accuracy", accuracy, val_accuracy), figure);
+  // The epoch with the lowest val_loss is the one best-val_loss checkpointing kept: marked on both panels.
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    if (std::isfinite(val_loss[i]) && (!best || val_loss[i] < val_loss[*best])) best = i;
+  }
+  std::vector<report::ChartMarker> loss_marker, accuracy_marker;
+  if (best) {
+    loss_marker.push_back({epochs[*best], val_loss[*best],
+                           fmt::format("best val_loss {:.4f} (epoch {})", val_loss[*best], history[*best].epoch), kBestColour});
+    accuracy_marker.push_back({epochs[*best], val_accuracy[*best],
+                               fmt::format("val_accuracy {:.4f} (epoch {})", val_accuracy[*best], history[*best].epoch),
+                               kBestColour});
+  }
+  report::LineChartOptions loss_options{"loss", "epoch", "binary cross-entropy"};
+  loss_options.y_min = 0;
+  report::LineChartOptions accuracy_options{"accuracy", "epoch", "accuracy"};
+  accuracy_options.y_min = 0;
+  accuracy_options.y_max = 1;
+  const report::LineChart loss_chart(loss_options,
+                                     {{"train", epochs, loss, kTrainColour}, {"validation", epochs, val_loss, kValidationColour}},
+                                     loss_marker);
+  const report::LineChart accuracy_chart(
+      accuracy_options, {{"train", epochs, accuracy, kTrainColour}, {"validation", epochs, val_accuracy, kValidationColour}},
+      accuracy_marker);
+  const cv::Mat figure = report::side_by_side({loss_chart.render(), accuracy_chart.render()});
   std::vector<uchar> png;
   cv::imencode(".png", figure, png);
   write_file_atomically(dir / "history.png", std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));

@@ -47,16 +47,14 @@ CargoClassifierImpl::CargoClassifierImpl(const CargoClassifierOptions& options)
                                                                      options.dropout}));
 }
 
-torch::Tensor CargoClassifierImpl::forward(torch::Tensor images) {
-  torch::Tensor features;
-  {
-    // A frozen backbone needs no autograd graph; skipping it saves memory and time.
-    std::optional<torch::NoGradGuard> no_grad;
-    if (frozen_) no_grad.emplace();
-    features = backbone_.module.forward(images);
-  }
-  return head(features);
+torch::Tensor CargoClassifierImpl::features(torch::Tensor images) {
+  // A frozen backbone needs no autograd graph; skipping it saves memory and time.
+  std::optional<torch::NoGradGuard> no_grad;
+  if (frozen_) no_grad.emplace();
+  return backbone_.module.forward(images);
 }
+
+torch::Tensor CargoClassifierImpl::forward(torch::Tensor images) { return head(features(std::move(images))); }
 
 void CargoClassifierImpl::set_backbone_frozen(bool frozen) {
   frozen_ = frozen;

@@ -17,7 +17,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, train_dir, output_
                                                 augmentation)
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TestOptions, checkpoint, test_dir, output, threshold, batch_size,
-                                                workers, threads, device, kernels, log_level)
+                                                workers, threads, device, kernels, cam, log_level)
 
 
 TrainOptions load_train_options(const std::string& path) { return load_options_file<TrainOptions>(path); }

@@ -82,7 +82,11 @@ void add_ocr_demo_options(CLI::App& app, OcrDemoOptions& o, std::string& config_
   app.add_flag("--data_filtering_off", o.data_filtering_off,
                "score --gt as train_ocr validates with --data_filtering_off (with --sensitive: case-insensitive alphanumerics)");
   app.add_option("--saved_model", o.saved_model, "checkpoint (ours or the original's, same architecture options)");
-  app.add_option("--output_dir", o.output_dir, "where demo_result.csv and log_demo_result.txt go")->capture_default_str();
+  app.add_option("--output_dir", o.output_dir, "where demo_result.csv, log_demo_result.txt and report.html go")
+      ->capture_default_str();
+  app.add_flag("--report,!--no_report", o.report,
+               "write report.html: every crop as read and as fed to the model, differences from --gt highlighted, "
+               "errors first, a confidence-vs-errors table (default on)");
   add_model_options(app, o);
 }
 

@@ -1,6 +1,7 @@
 #include "cargovision/ocr/demo.h"
 
 #include <fmt/format.h>
+#include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -24,10 +25,12 @@
 #include "cargovision/ocr/align_collate.h"
 #include "cargovision/ocr/checkpoint.h"
 #include "cargovision/ocr/create_lmdb.h"
+#include "cargovision/ocr/html_report.h"
 #include "cargovision/ocr/lmdb_dataset.h"
 #include "cargovision/ocr/metrics.h"
 #include "cargovision/ocr/recognize.h"
 #include "cargovision/ocr/text.h"
+#include "cargovision/report/html.h"
 
 namespace cargovision {
 namespace fs = std::filesystem;
@@ -71,6 +74,25 @@ void attach_ground_truth(std::vector<DemoItem>& items, const OcrDemoOptions& opt
     item.ground_truth = found->second->label;
     item.has_ground_truth = true;
   }
+}
+
+// The crop as the model saw it: the aligned input [C, H, W] in [-1, 1] back to 8-bit grey or BGR.
+cv::Mat model_input_image(const torch::Tensor& input) {
+  const torch::Tensor pixels =
+      input.mul(0.5).add(0.5).mul(255.0).round().clamp(0, 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
+  const int channels = static_cast<int>(pixels.size(2));
+  cv::Mat image(static_cast<int>(pixels.size(0)), static_cast<int>(pixels.size(1)), CV_8UC(channels), pixels.data_ptr());
+  cv::Mat out;
+  if (channels == 3) cv::cvtColor(image, out, cv::COLOR_RGB2BGR);
+  else out = image.clone();
+  return out;
+}
+
+cv::Mat as_read_image(const cv::Mat& crop) {
+  cv::Mat out;
+  if (crop.channels() == 3) cv::cvtColor(crop, out, cv::COLOR_RGB2BGR);
+  else out = crop;
+  return report::fit_within(out, 240);
 }
 
 }  // namespace
@@ -123,6 +145,7 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
   const int channels = options.rgb ? 3 : 1;
   ThreadPool pool(static_cast<std::size_t>(std::max(0, options.workers)));
   OcrDemoSummary summary;
+  ocr::OcrReport report;
   std::vector<std::vector<std::string>> rows;
   const bool with_gt = std::any_of(items.begin(), items.end(), [](const DemoItem& i) { return i.has_ground_truth; });
   // The same rules as train_ocr's validation, so both report the same accuracy on the same crops.
@@ -176,10 +199,18 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
       model_seconds += seconds;
       timed_images += kept.size();
     }
+    const std::size_t first_crop = report.crops.size();
+    if (options.report) report.crops.resize(first_crop + kept.size());
     for (std::size_t k = 0; k < kept.size(); ++k) {
       const DemoItem& item = items[start + kept[k]];
       const std::string& pred = recognition.predictions[k];
       const double confidence = recognition.confidence[k];
+      ocr::OcrReportCrop* crop = options.report ? &report.crops[first_crop + k] : nullptr;
+      if (crop) {
+        crop->name = item.name;
+        crop->prediction = pred;
+        crop->confidence = confidence;
+      }
       log += fmt::format("{:25s}\t{:25s}\t{:0.4f}\n", item.name, pred, confidence);
       std::vector<std::string> row{item.name, pred, fmt::format("{:.4f}", confidence)};
       if (with_gt) {
@@ -193,12 +224,25 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
           char_accuracy_sum += char_accuracy;
           row.push_back(correct ? "True" : "False");
           row.push_back(fmt::format("{:.4f}", char_accuracy));
+          if (crop) {
+            crop->ground_truth = item.ground_truth;
+            crop->correct = correct;
+            crop->norm_ED = char_accuracy;
+            crop->compared_prediction = score.compared_prediction;
+            crop->compared_ground_truth = score.compared_ground_truth;
+          }
         } else {
           row.insert(row.end(), {"", ""});
         }
       }
       rows.push_back(std::move(row));
       ++summary.images;
+    }
+    if (options.report) {
+      pool.parallel_for(kept.size(), [&](std::size_t k) {
+        report.crops[first_crop + k].original_uri = report::jpeg_data_uri(as_read_image(crops[kept[k]]), 85);
+        report.crops[first_crop + k].model_input_uri = report::png_data_uri(model_input_image(images[static_cast<long>(k)]));
+      });
     }
   }
   progress.finish();
@@ -218,6 +262,17 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
   summary.csv_path = (fs::path(options.output_dir) / "demo_result.csv").string();
   write_file_atomically(summary.csv_path, csv);
   std::ofstream(fs::path(options.output_dir) / "log_demo_result.txt", std::ios::app) << log;
+  if (options.report) {
+    report.saved_model = options.saved_model;
+    report.source = lmdb ? options.lmdb : options.image_folder;
+    report.model_description = fmt::format("{}-{}-{}-{}, {}x{}, {} classes", options.Transformation, options.FeatureExtraction,
+                                           options.SequenceModeling, options.Prediction, options.imgH, options.imgW,
+                                           converter->num_class());
+    report.ms_per_image = summary.ms_per_image;
+    report.unreadable = summary.unreadable;
+    summary.html_path = (fs::path(options.output_dir) / "report.html").string();
+    write_file_atomically(summary.html_path, ocr::format_ocr_report_html(report));
+  }
   std::fputs(log.c_str(), stdout);
   return summary;
 }

@@ -37,7 +37,9 @@ SampleScore score_prediction(const std::string& prediction, const std::string& g
     gt = alphanumeric_lower(gt);
     pred = alphanumeric_lower(pred);
   }
-  return SampleScore{pred == gt, normalized_edit_similarity(pred, gt)};
+  const bool correct = pred == gt;
+  const double similarity = normalized_edit_similarity(pred, gt);
+  return SampleScore{correct, similarity, std::move(pred), std::move(gt)};
 }
 
 std::string alphanumeric_lower(const std::string& text) {

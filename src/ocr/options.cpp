@@ -81,6 +81,7 @@ void visit_demo_fields(OcrDemoOptions& o, Visitor&& visit) {
   visit("data_filtering_off", o.data_filtering_off);
   visit("saved_model", o.saved_model);
   visit("output_dir", o.output_dir);
+  visit("report", o.report);
   visit("workers", o.workers);
   visit("batch_size", o.batch_size);
   visit_model_fields(o, visit);
@@ -112,7 +113,9 @@ void check_stages(const std::string& t, const std::string& f, const std::string&
   require(p == "CTC" || p == "Attn", "unknown --Prediction '{}' (valid: CTC, Attn)", p);
 }
 
-void finalize_common(OcrRecognizerOptions& o) {
+}  // namespace
+
+void finalize(OcrRecognizerOptions& o) {
   if (o.sensitive) o.character = kSensitiveCharacters;  // string.printable[:-6], as the original
   if (o.rgb) o.input_channel = 3;
   // The crops are read as grey (1 channel) or, with --rgb, colour (3): no other count can be fed.
@@ -126,6 +129,8 @@ void finalize_common(OcrRecognizerOptions& o) {
   require(o.workers >= 0, "--workers must not be negative, got {}", o.workers);
   models::check_kernels_name(o.kernels);
 }
+
+namespace {
 
 OcrDataOptions common_data_options(const OcrRecognizerOptions& o) {
   OcrDataOptions data;
@@ -186,7 +191,7 @@ OcrDemoOptions load_ocr_demo_options(const std::string& path) {
 }
 
 void finalize(OcrTrainOptions& o) {
-  finalize_common(o);
+  finalize(static_cast<OcrRecognizerOptions&>(o));
   const auto selections = split_dashes(o.select_data);
   const bool only_generated = std::all_of(selections.begin(), selections.end(),
                                           [](const std::string& name) { return name == kSyntheticSelection; });
@@ -210,7 +215,7 @@ void finalize(OcrTrainOptions& o) {
 }
 
 void finalize(OcrDemoOptions& o) {
-  finalize_common(o);
+  finalize(static_cast<OcrRecognizerOptions&>(o));
   require(!o.saved_model.empty(), "--saved_model is required");
   require(o.image_folder.empty() != o.lmdb.empty(), "give exactly one of --image_folder and --lmdb");
 }

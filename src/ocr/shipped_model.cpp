@@ -46,6 +46,7 @@ std::string shipped_model_path() {
     candidates.push_back(exe / ".." / "share" / "cargovision" / "models" / file);
     candidates.push_back(exe / ".." / ".." / "data" / "models" / file);
   }
+  candidates.push_back(fs::path(CARGOVISION_INSTALL_MODELS_DIR) / file);
   candidates.push_back(fs::path(CARGOVISION_SOURCE_DIR) / "data" / "models" / file);
   std::vector<std::string> looked;
   for (const auto& candidate : candidates) {
@@ -58,12 +59,18 @@ std::string shipped_model_path() {
                           fmt::join(looked, ", ")));
 }
 
-OcrDemoOptions shipped_demo_options() {
-  const std::string model = shipped_model_path();
-  const std::string config = fs::path(model).replace_extension(".json").string();
+OcrDemoOptions packaged_model_options(const std::string& stem) {
+  const std::string model = stem + ".pth", config = stem + ".json";
+  require(fs::is_regular_file(model), "{}: no such recognizer package (pack_ocr_model writes <stem>.pth and .json)", model);
+  require(fs::is_regular_file(config), "{}: the package's options file is missing beside {}", config, model);
   OcrDemoOptions options = load_ocr_demo_options(config);
   options.saved_model = model;
   return options;
+}
+
+OcrDemoOptions shipped_demo_options() {
+  const std::string model = shipped_model_path();
+  return packaged_model_options(fs::path(model).replace_extension().string());
 }
 
 std::size_t pack_ocr_model(const PackOptions& options) {

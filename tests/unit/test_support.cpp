@@ -3,8 +3,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 
 namespace cargovision::testing {
@@ -62,6 +64,46 @@ void make_two_class_folder(const std::filesystem::path& root, int per_class, int
       write_image(root / std::to_string(label) / name, synthetic_wagon(label, size, seed + static_cast<unsigned>(i)));
     }
   }
+}
+
+BrowserCheck check_page_in_browser(const std::filesystem::path& page) {
+  BrowserCheck check;
+  const char* browser = nullptr;
+  for (const char* candidate : {"/usr/bin/chromium", "/usr/bin/chromium-browser"}) {
+    if (std::filesystem::exists(candidate)) browser = candidate;
+  }
+  if (browser == nullptr) {
+    check.detail = "no chromium";
+    return check;
+  }
+  check.available = true;
+  const std::filesystem::path dom = page.string() + ".dom.html";
+  const std::filesystem::path profile = page.string() + ".chromium-profile";  // own profile: tests run in parallel
+  // --no-sandbox: test machines run as root; the virtual time budget lets the load event fire.
+  const std::string command = std::string(browser) +
+                              " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --virtual-time-budget=10000"
+                              " --user-data-dir='" + profile.string() + "' --dump-dom 'file://" +
+                              std::filesystem::absolute(page).string() + "' > '" + dom.string() + "' 2>/dev/null";
+  const int status = std::system(command.c_str());
+  const std::string text = read_text(dom);
+  std::filesystem::remove(dom);
+  std::filesystem::remove_all(profile);
+  std::smatch body;
+  if (!std::regex_search(text, body, std::regex("<body[^>]*>"))) {
+    check.detail = "chromium exited with status " + std::to_string(status) + " and no <body>";
+    return check;
+  }
+  check.detail = body.str();
+  const auto attribute = [&](const std::string& name) {
+    std::smatch match;
+    const std::string tag = body.str();
+    return std::regex_search(tag, match, std::regex(name + "=\"(\\d+)\"")) ? std::stoi(match[1].str()) : -1;
+  };
+  check.ready = attribute("data-report-ready") == 1;
+  check.images = attribute("data-images");
+  check.broken_images = attribute("data-images-broken");
+  check.script_errors = attribute("data-script-errors");
+  return check;
 }
 
 }  // namespace cargovision::testing

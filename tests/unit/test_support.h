@@ -32,4 +32,14 @@ cv::Mat synthetic_wagon(int label, int size, unsigned seed);
 // Writes `per_class` images for classes 0 and 1 under root/0 and root/1.
 void make_two_class_folder(const std::filesystem::path& root, int per_class, int size, unsigned seed);
 
+// What headless Chromium saw on a page made by report::html_document, read off its self-check
+// attributes. available is false when no chromium is installed (scripts/setup.sh --reference adds it).
+struct BrowserCheck {
+  bool available = false;
+  bool ready = false;  // the page loaded and its check ran
+  int images = -1, broken_images = -1, script_errors = -1;
+  std::string detail;  // the <body> tag seen, or why nothing was
+};
+BrowserCheck check_page_in_browser(const std::filesystem::path& page);
+
 }  // namespace cargovision::testing

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include <cmath>
 
 #include "cargovision/classify/checkpoint.h"
@@ -78,6 +80,7 @@ TEST_F(TinyTraining, LossFallsAndOutputsAreWritten) {
   EXPECT_EQ(sidecar["normalization"], "rescale");
   const std::string csv = testing::read_text(run / "history.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), static_cast<long>(history.size() + 1));
+  EXPECT_EQ(cv::imread((run / "history.png").string()).size(), cv::Size(2 * 560, 380));  // loss | accuracy
 }
 
 // Ctrl-C during `test`: it stops at the next batch, says how far it got, and writes no partial report.
@@ -126,6 +129,36 @@ TEST_F(TinyTraining, TestWritesTheSeedReport) {
   const auto metrics = read_json_file((dir_->path() / "report" / "metrics.json").string());
   EXPECT_EQ(metrics["unreadable_images"], 1);
   EXPECT_EQ(metrics["confusion_matrix"].size(), 2u);
+
+  // report.html: every image as a card with its thumbnail and Grad-CAM heat map, errors first.
+  ASSERT_EQ(summary.html_path, (dir_->path() / "report" / "report.html").string());
+  const std::string page = testing::read_text(summary.html_path);
+  std::size_t cards = 0, pictures = 0;
+  for (auto at = page.find("<figure class=\"card"); at != std::string::npos; at = page.find("<figure class=\"card", at + 1)) ++cards;
+  for (auto at = page.find("data:image/jpeg;base64,"); at != std::string::npos; at = page.find("data:image/jpeg;base64,", at + 1)) ++pictures;
+  EXPECT_EQ(cards, 8u);
+  EXPECT_EQ(pictures, 16u);
+  const std::size_t errors = summary.metrics->false_positive + summary.metrics->false_negative;
+  if (errors > 0 && errors < 8) {
+    EXPECT_LT(page.find("<figure class=\"card wrong\">"), page.find("<figure class=\"card\">"));  // errors first
+  }
+  EXPECT_NE(page.find(fmt::format("{:.2f} % ({}/8)", 100.0 * summary.metrics->accuracy(),
+                                  summary.metrics->true_positive + summary.metrics->true_negative)),
+            std::string::npos);
+  const auto seen = testing::check_page_in_browser(summary.html_path);
+  if (seen.available) {
+    EXPECT_TRUE(seen.ready) << seen.detail;
+    EXPECT_EQ(seen.images, 16) << seen.detail;
+    EXPECT_EQ(seen.broken_images, 0) << seen.detail;
+    EXPECT_EQ(seen.script_errors, 0) << seen.detail;
+  }
+
+  // --no-cam: thumbnails only.
+  options.cam = false;
+  options.output = (dir_->path() / "report_no_cam" / "test_report.csv").string();
+  const TestSummary without_cam = test_classifier(options);
+  const std::string plain = testing::read_text(without_cam.html_path);
+  EXPECT_EQ(plain.find("Grad-CAM"), std::string::npos);
 }
 
 TEST_F(TinyTraining, FlatFolderHasNoGroundTruth) {

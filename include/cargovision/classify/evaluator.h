@@ -19,10 +19,11 @@ struct TestSummary {
   double total_ms_per_image = 0;         // decoding and preprocessing included
   std::string report_path;
   std::string metrics_path;
+  std::string html_path;                 // report.html beside the CSV
 };
 
-// Predicts every image of options.test_dir with the checkpoint and writes the CSV report and
-// metrics.json beside it.
+// Predicts every image of options.test_dir with the checkpoint and writes the CSV report, and beside
+// it metrics.json and report.html (thumbnails, Grad-CAM heat maps unless options.cam is off).
 TestSummary test_classifier(const TestOptions& options);
 
 }  // namespace cargovision

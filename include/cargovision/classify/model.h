@@ -36,7 +36,8 @@ struct CargoClassifierOptions {
 class CargoClassifierImpl : public torch::nn::Module {
  public:
   explicit CargoClassifierImpl(const CargoClassifierOptions& options);
-  torch::Tensor forward(torch::Tensor images);  // [B, 3, S, S] -> [B] logits
+  torch::Tensor forward(torch::Tensor images);  // [B, 3, S, S] -> [B] logits, head(features(images))
+  torch::Tensor features(torch::Tensor images);  // the backbone's last feature map [B, C, h, w]
 
   // A frozen backbone takes no gradient and stays in eval mode (BatchNorm uses running statistics),
   // as Keras treats a non-trainable base model.

@@ -50,6 +50,7 @@ struct TestOptions {
   int threads = 0;
   std::string device = "cpu";
   std::string kernels = "fast";          // fast (oneDNN on the CPU) | libtorch (PyTorch's arithmetic exactly)
+  bool cam = true;                       // Grad-CAM heat maps in report.html
   std::string log_level = "info";
 };
 

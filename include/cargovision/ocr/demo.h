@@ -1,6 +1,6 @@
 #pragma once
 // demo_ocr: reads every crop of a folder (sorted naturally, as the original's natsorted) or an LMDB,
-// predicts in batches and writes demo_result.csv and the original's log_demo_result.txt.
+// predicts in batches and writes demo_result.csv, the original's log_demo_result.txt and report.html.
 
 #include <string>
 
@@ -16,6 +16,7 @@ struct OcrDemoSummary {
   double norm_ED = 0.0;         // mean over the crops with ground truth, as train_ocr's validation reports it
   double ms_per_image = 0.0;    // model time, first (warm-up) batch excluded when there are several
   std::string csv_path;
+  std::string html_path;        // empty with --no_report
 };
 
 // Options must have been finalize()d.

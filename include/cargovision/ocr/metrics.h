@@ -24,6 +24,7 @@ struct ScoringRules {
 struct SampleScore {
   bool correct = false;
   double norm_ED = 0.0;
+  std::string compared_prediction, compared_ground_truth;  // the forms compared, after the rules
 };
 
 // The original test.py's rules. The ground truth is first taken as the original's dataset hands it to

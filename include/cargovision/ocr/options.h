@@ -71,7 +71,8 @@ struct OcrDemoOptions : OcrRecognizerOptions {
   std::string gt;                        // optional gt file (path<TAB>label) for accuracy
   bool data_filtering_off = false;       // score --gt as validation does under train_ocr --data_filtering_off
   std::string saved_model;
-  std::string output_dir = ".";          // demo_result.csv, log_demo_result.txt
+  std::string output_dir = ".";          // demo_result.csv, log_demo_result.txt, report.html
+  bool report = true;                    // write report.html (every crop, errors first)
 };
 
 void to_json(nlohmann::json& j, const OcrTrainOptions& o);
@@ -81,6 +82,10 @@ void from_json(const nlohmann::json& j, OcrDemoOptions& o);
 
 OcrTrainOptions load_ocr_train_options(const std::string& path);
 OcrDemoOptions load_ocr_demo_options(const std::string& path);
+
+// The derived values and checks every recognizer needs (character set under `sensitive`, channels,
+// stages, sizes), without a run's inputs: what a library user loading a model calls.
+void finalize(OcrRecognizerOptions& options);
 
 // What the original derives after parsing: the 94-character set under `sensitive`, input_channel 3
 // under `rgb`, the default exp_name. Then checks values (stage names, sizes, character set).

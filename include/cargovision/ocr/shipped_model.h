@@ -12,12 +12,16 @@ namespace cargovision::ocr {
 inline constexpr const char* kShippedModelName = "codes_recognizer";
 
 // The shipped model's .pth: $CARGOVISION_MODELS/codes_recognizer.pth, else next to the executable
-// (../share/cargovision/models when installed, ../../data/models in a build tree), else the source
-// tree's data/models. Error naming every place looked at when none has it.
+// (../share/cargovision/models when installed, ../../data/models in a build tree), else the install
+// prefix's share/cargovision/models, else the source tree's data/models. Error naming every place
+// looked at when none has it.
 std::string shipped_model_path();
 
-// demo_ocr's options for the shipped model: its .json, with saved_model set. Error (shipped_model_path's)
-// when it is missing.
+// demo_ocr's options for a packaged model (pack_ocr_model's <stem>.pth + <stem>.json): the .json, with
+// saved_model set to the .pth. Error naming the file that is missing.
+OcrDemoOptions packaged_model_options(const std::string& stem);
+
+// packaged_model_options of the shipped model. Error (shipped_model_path's) when it is missing.
 OcrDemoOptions shipped_demo_options();
 
 struct PackOptions {
