@@ -12,33 +12,81 @@
 #
 #   scripts/pretrain_ocr.sh [train_ocr options...]   train, or resume where the last run stopped
 #   scripts/pretrain_ocr.sh --pack-only              only package and score the current best checkpoint
+#   scripts/pretrain_ocr.sh --snapshot               keep the run's progress in the repository (below)
 #
 # Resumable: Ctrl-C (or a killed machine) loses at most one validation interval; run it again to
 # continue from latest.pth with its optimizer state, counters and data stream. Options given here go to
 # both phases (on a LibTorch built with CUDA: --device cuda). Runs go to runs/pretrain (or
 # $CARGOVISION_PRETRAIN_DIR).
+#
+# Training takes longer than one machine is kept, so its progress travels with the repository:
+# --snapshot packs the running phase's latest.pth in half precision as
+# data/models/pretrain/<phase>_iter_<N>.pth (11 MB, replacing the previous snapshot) with the phase's
+# log_train.txt; commit them. On a machine without a run directory the script resumes from that snapshot
+# at iteration N: the same schedule and data stream, the weights restored, Adam's moments (not kept, they
+# would triple the size) rebuilt under a fresh warm-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${CARGOVISION_PRETRAIN_DIR:-runs/pretrain}"
 encoder_run="$runs/encoder_ctc"
 run="$runs/codes_recognizer"
 model=data/models/codes_recognizer
+snapshots=data/models/pretrain
 pack_only=false
+snapshot_only=false
 if [[ "${1:-}" == "--pack-only" ]]; then pack_only=true; shift; fi
+if [[ "${1:-}" == "--snapshot" ]]; then snapshot_only=true; shift; fi
 
 bash scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"${CARGOVISION_JOBS:-2}" --target train_ocr pack_ocr_model demo_ocr synth_ocr
 bin=build/bin
 
+# The committed snapshot of a phase (data/models/pretrain/<phase>_iter_<N>.pth), if any.
+phase_snapshot() { compgen -G "$snapshots/$(basename "$1")_iter_*.pth" | sort -V | tail -n 1 || true; }
+
+# --snapshot: packs the phase in progress (phase 2 once it has started) and its log into $snapshots.
+take_snapshot() {
+  local phase_run="$run"
+  [[ -f "$phase_run/latest.pth" ]] || phase_run="$encoder_run"
+  if [[ ! -f "$phase_run/latest.pth" ]]; then echo "pretrain: no run in $runs to snapshot" >&2; exit 1; fi
+  local phase iteration stem
+  phase=$(basename "$phase_run")
+  iteration=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["iteration"])' "$phase_run/latest.pth.json")
+  stem="$snapshots/${phase}_iter_${iteration}"
+  mkdir -p "$snapshots"
+  local packed
+  packed=$(mktemp -d)
+  "$bin/pack_ocr_model" --saved_model "$phase_run/latest.pth" --output "$packed/snapshot"
+  rm -f "$snapshots"/*_iter_*.pth "$snapshots"/*_iter_*.json "$snapshots"/*_log_train.txt
+  mv "$packed/snapshot.pth" "$stem.pth"
+  mv "$packed/snapshot.json" "$stem.json"
+  rmdir "$packed"
+  cp "$phase_run/log_train.txt" "$snapshots/${phase}_log_train.txt"
+  # Phase 2 starts from phase 1's best: kept until phase 2 has a snapshot of its own.
+  if [[ "$phase_run" == "$encoder_run" && -f "$encoder_run/finished" ]]; then
+    "$bin/pack_ocr_model" --saved_model "$encoder_run/best_accuracy.pth" --output "$snapshots/encoder_ctc_best"
+  elif [[ "$phase_run" == "$run" ]]; then
+    rm -f "$snapshots"/encoder_ctc_best.*
+  fi
+  echo "pretrain: snapshot $stem.pth at iteration $iteration; commit $snapshots"
+}
+
 # Runs one phase: train_phase RUN_DIR CONFIG [CHECKPOINT_TO_FINE_TUNE]. Resumes the phase from its
-# latest.pth; stops the script when the phase was interrupted or failed.
+# latest.pth, else from its committed snapshot; stops the script when the phase was interrupted or failed.
 train_phase() {
   local phase_run="$1" config="$2" start_from="${3:-}"
   local args=(--config "$config" --saved_models_dir "$runs")
+  local snapshot
+  snapshot=$(phase_snapshot "$phase_run")
   if [[ -f "$phase_run/latest.pth" ]]; then
     echo "pretrain: resuming from $phase_run/latest.pth"
     args+=(--FT=false --saved_model "$phase_run/latest.pth")
+  elif [[ -n "$snapshot" ]]; then
+    echo "pretrain: resuming from the committed snapshot $snapshot"
+    mkdir -p "$phase_run"
+    cp "$snapshots/$(basename "$phase_run")_log_train.txt" "$phase_run/log_train.txt" 2>/dev/null || true
+    args+=(--FT=false --saved_model "$snapshot")
   elif [[ -n "$start_from" ]]; then
     args+=(--FT=true --saved_model "$start_from")
   fi
@@ -48,15 +96,20 @@ train_phase() {
   touch "$phase_run/finished"
 }
 
+if [[ "$snapshot_only" == true ]]; then take_snapshot; exit 0; fi
+
 if [[ "$pack_only" == false ]]; then
   extra=("$@")
-  if [[ ! -f "$encoder_run/finished" ]]; then
+  # Phase 1 is done once it finished here, or a snapshot of its end or of phase 2 was committed.
+  encoder_best="$encoder_run/best_accuracy.pth"
+  [[ -f "$encoder_best" || ! -f "$snapshots/encoder_ctc_best.pth" ]] || encoder_best="$snapshots/encoder_ctc_best.pth"
+  if [[ ! -f "$encoder_run/finished" && ! -f "$snapshots/encoder_ctc_best.pth" && -z "$(phase_snapshot "$run")" ]]; then
     echo "pretrain: phase 1, encoder under a CTC head ($encoder_run)"
     train_phase "$encoder_run" configs/ocr_pretrain_encoder.json
   fi
   if [[ ! -f "$run/finished" ]]; then
     echo "pretrain: phase 2, attention decoder on the phase-1 encoder ($run)"
-    train_phase "$run" configs/ocr_pretrain.json "$encoder_run/best_accuracy.pth"
+    train_phase "$run" configs/ocr_pretrain.json "$encoder_best"
   fi
 fi
 

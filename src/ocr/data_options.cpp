@@ -26,7 +26,8 @@ std::vector<double> parse_batch_ratio(const OcrDataOptions& options) {
   const auto selections = split_dashes(options.select_data);
   const auto ratio_texts = split_dashes(options.batch_ratio);
   // '-' separates the shares, so a minus sign shows up as an empty share before a number.
-  const bool negative = !options.batch_ratio.empty() && options.batch_ratio.front() == '-' || options.batch_ratio.find("--") != std::string::npos;
+  const bool negative = (!options.batch_ratio.empty() && options.batch_ratio.front() == '-') ||
+                        options.batch_ratio.find("--") != std::string::npos;
   require(!negative,
           "--batch_ratio '{}': a share is negative; each share must be a positive number", options.batch_ratio);
   require(selections.size() == ratio_texts.size(),

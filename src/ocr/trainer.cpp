@@ -23,6 +23,7 @@
 #include "cargovision/ocr/converter.h"
 #include "cargovision/ocr/model.h"
 #include "cargovision/ocr/recognize.h"
+#include "cargovision/ocr/training_curves.h"
 #include "cargovision/train/adadelta.h"
 #include "cargovision/train/optimizer_state.h"
 
@@ -116,14 +117,15 @@ std::string validation_log(int iteration, const OcrTrainOptions& o, double train
 
 }  // namespace
 
-double scheduled_lr(const OcrTrainOptions& o, int iteration) {
+double scheduled_lr(const OcrTrainOptions& o, int iteration, int optimizer_start) {
   double factor = 1.0;
   if (o.lr_schedule == "cosine") {
     const double progress = std::clamp(static_cast<double>(iteration - o.warmup_iter) /
                                            std::max(1, o.num_iter - o.warmup_iter), 0.0, 1.0);
     factor = o.final_lr_ratio + (1.0 - o.final_lr_ratio) * 0.5 * (1.0 + std::cos(M_PI * progress));
   }
-  if (iteration < o.warmup_iter) factor *= 0.01 + 0.99 * static_cast<double>(iteration) / o.warmup_iter;
+  const int warmed = iteration - optimizer_start;
+  if (warmed < o.warmup_iter) factor *= 0.01 + 0.99 * static_cast<double>(std::max(0, warmed)) / o.warmup_iter;
   return o.lr * factor;
 }
 
@@ -192,13 +194,16 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
   OcrOptimizer optimizer(options, stages, transformation);
   std::vector<torch::Tensor> trainable = stages;  // gradients are clipped over all of them together
   trainable.insert(trainable.end(), transformation.begin(), transformation.end());
+  int optimizer_start = 0;
   if (resuming) {
     const fs::path state = optimizer_state_path(options.saved_model);
     if (fs::exists(state)) {
       optimizer.load(state);
       spdlog::info("restored the optimizer state from {}", state.string());
     } else {
-      spdlog::warn("{} not found: the optimizer starts afresh (the weights and counters are restored)", state.string());
+      optimizer_start = start_iteration;
+      spdlog::warn("{} not found: the optimizer starts afresh and warms up again over {} iterations (the weights and "
+                   "counters are restored)", state.string(), options.warmup_iter);
     }
   }
   nlohmann::json options_json = options;
@@ -247,7 +252,7 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
                               run_dir.string(), loss_value, iteration + 1, run_dir.string()));
     }
     model->zero_grad();
-    const double lr = scheduled_lr(options, iteration);
+    const double lr = scheduled_lr(options, iteration, optimizer_start);
     optimizer.set_lr(lr);
     loss.backward();
     torch::nn::utils::clip_grad_norm_(trainable, options.grad_clip);
@@ -277,6 +282,11 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
       loss_sum = 0.0;
       loss_count = 0;
       append_text(run_dir / "log_train.txt", block);
+      try {
+        ocr::write_training_curves((run_dir / "log_train.txt").string(), (run_dir / "curves.png").string());
+      } catch (const std::exception& e) {
+        spdlog::warn("curves.png not updated: {}", e.what());  // a picture is not worth stopping the run for
+      }
       spdlog::info("validation at {}:\n{}", iteration + 1, block);
     }
   }

@@ -11,9 +11,11 @@
 #include "cargovision/core/error.h"
 #include "cargovision/core/interrupt.h"
 #include "cargovision/data/numpy_random.h"
+#include "cargovision/io/csv.h"
 #include "cargovision/io/json_file.h"
 #include "cargovision/io/state_dict.h"
 #include "cargovision/ocr/batch_loader.h"
+#include "cargovision/ocr/code_recognizer.h"
 #include "cargovision/ocr/create_lmdb.h"
 #include "cargovision/ocr/demo.h"
 #include "cargovision/ocr/metrics.h"
@@ -204,6 +206,10 @@ TEST(LearningRate, WarmsUpThenDecaysByCosine) {
   EXPECT_DOUBLE_EQ(scheduled_lr(o, 100), 1e-3);
   EXPECT_NEAR(scheduled_lr(o, 600), 1e-3 * (0.1 + 0.9 * 0.5), 1e-12);  // half-way
   EXPECT_NEAR(scheduled_lr(o, 1100), 1e-4, 1e-12);
+  // Resumed at 600 without the optimizer's moments: the same decay, warmed up again from 600.
+  EXPECT_NEAR(scheduled_lr(o, 600, 600), 1e-3 * (0.1 + 0.9 * 0.5) * 0.01, 1e-12);
+  EXPECT_NEAR(scheduled_lr(o, 650, 600), scheduled_lr(o, 650) * (0.01 + 0.99 * 0.5), 1e-12);
+  EXPECT_DOUBLE_EQ(scheduled_lr(o, 700, 600), scheduled_lr(o, 700));
 }
 
 TEST(AdadeltaState, SavedAndRestoredStateContinuesIdentically) {
@@ -359,6 +365,22 @@ TEST(OcrScoring, DemoScoresAsValidationDoes) {
   EXPECT_NEAR(100.0 * static_cast<double>(summary.correct) / static_cast<double>(codes.size()),
               sidecar.at("accuracy").get<double>(), 1e-9);
   EXPECT_NEAR(summary.norm_ED, sidecar.at("norm_ED").get<double>(), 1e-9);
+  // The training run drew its curves from log_train.txt; the demo wrote its page.
+  EXPECT_EQ(cv::imread((dir.path() / "scored" / "curves.png").string()).size(), cv::Size(3 * 560, 380));
+  const std::string page = testing::read_text(summary.html_path);
+  std::size_t crop_rows = 0;
+  for (const char* verdict : {"<tr class=\"right\">", "<tr class=\"wrong\">"}) {
+    for (auto at = page.find(verdict); at != std::string::npos; at = page.find(verdict, at + 1)) ++crop_rows;
+  }
+  EXPECT_EQ(crop_rows, codes.size());
+  EXPECT_NE(page.find(fmt::format("({}/{})", summary.correct, codes.size())), std::string::npos);
+  const auto seen = testing::check_page_in_browser(summary.html_path);
+  if (seen.available) {
+    EXPECT_TRUE(seen.ready) << seen.detail;
+    EXPECT_EQ(seen.images, static_cast<int>(2 * codes.size())) << seen.detail;
+    EXPECT_EQ(seen.broken_images, 0) << seen.detail;
+    EXPECT_EQ(seen.script_errors, 0) << seen.detail;
+  }
 
   // A ground truth longer than --batch_max_length (12) is scored (it cannot be read whole), not fatal.
   testing::write_bytes(crops / "long_gt.txt", "Ab12.png\tABCDEFGHIJKLMNOPQRST\n" + gt.substr(gt.find('\n') + 1));
@@ -368,6 +390,23 @@ TEST(OcrScoring, DemoScoresAsValidationDoes) {
   const OcrDemoSummary with_long_label = demo_ocr(demo);
   EXPECT_EQ(with_long_label.with_ground_truth, codes.size());
   EXPECT_LE(with_long_label.correct, summary.correct);
+
+  // The library component reads each file as demo_ocr did: same text, same confidence.
+  const ocr::CodeRecognizer recognizer(demo);
+  std::istringstream csv(testing::read_text(with_long_label.csv_path));
+  std::string line;
+  std::getline(csv, line);
+  std::size_t compared = 0;
+  while (std::getline(csv, line)) {
+    const auto cells = csv_split(line);
+    if (cells.size() < 3 || !fs::exists(crops / cells[0])) continue;
+    const ocr::CodeReading reading = recognizer.read_file((crops / cells[0]).string());
+    EXPECT_EQ(reading.text, cells[1]) << cells[0];
+    EXPECT_EQ(fmt::format("{:.4f}", reading.confidence), cells[2]) << cells[0];
+    ++compared;
+  }
+  EXPECT_EQ(compared, codes.size());
+  EXPECT_THROW(recognizer.read_file((crops / "missing.png").string()), Error);
 
   // Ctrl-C: stops before the next batch, writes no partial report.
   demo.output_dir = (dir.path() / "interrupted").string();

@@ -18,8 +18,10 @@ struct OcrTrainSummary {
 };
 
 // The learning rate of a 0-based iteration: linear warm-up from lr/100 over warmup_iter, then constant
-// or cosine decay to lr * final_lr_ratio at num_iter.
-double scheduled_lr(const OcrTrainOptions& options, int iteration);
+// or cosine decay to lr * final_lr_ratio at num_iter. The warm-up counts from optimizer_start, the
+// iteration the optimizer's state began at: a run resumed from weights alone (no saved moments) warms
+// up again, as Adam's first steps from empty moments are full-size whatever the gradient.
+double scheduled_lr(const OcrTrainOptions& options, int iteration, int optimizer_start = 0);
 
 // Options must have been finalize()d.
 OcrTrainSummary train_ocr(const OcrTrainOptions& options);
