@@ -25,6 +25,24 @@ find_package(fmt REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(LMDB REQUIRED)
 find_package(Threads REQUIRED)
+# export_onnx writes ONNX files through ONNX's own protobuf classes and checks them with its checker (Debian's
+# libonnx-dev; LibTorch links the same libonnx).
+find_package(Protobuf REQUIRED)
+find_package(ONNX CONFIG QUIET)
+if(NOT ONNX_FOUND)
+  message(FATAL_ERROR "cargovision: ONNX was not found. Install it with 'bash scripts/setup.sh' (Debian package libonnx-dev).")
+endif()
+# The library links ONNX by its files: the onnx target's compile definitions (ONNX_ML, ONNX_NAMESPACE) must reach
+# only src/export/onnx_graph.cpp, or they would differ from the precompiled header the other targets share.
+set(CARGOVISION_ONNX_LIBRARIES)
+foreach(onnx_target onnx onnx_proto)
+  get_target_property(onnx_file ${onnx_target} IMPORTED_LOCATION_RELEASE)
+  if(NOT onnx_file)
+    get_target_property(onnx_file ${onnx_target} IMPORTED_LOCATION)
+  endif()
+  list(APPEND CARGOVISION_ONNX_LIBRARIES ${onnx_file})
+endforeach()
+list(APPEND CARGOVISION_ONNX_LIBRARIES ${Protobuf_LIBRARIES})
 
 # oneDNN is the library LibTorch itself runs its CPU convolutions on (Debian's libtorch links libdnnl2); its
 # headers (libdnnl-dev) let models::FastConv2d call the Winograd kernels LibTorch does not expose. Optional:

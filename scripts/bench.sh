@@ -4,6 +4,8 @@
 #                               scripts/bench.sh ocr-stream [--iterations N]
 #                               scripts/bench.sh ocr [--iterations N]
 #                               scripts/bench.sh allocator [--iterations N] [--arch NAME]
+#                               scripts/bench.sh onnx [--iterations N]   (ours vs onnxruntime on the exported
+#                               recognizers: reported, not a goal)
 # Prints cargovision's figures next to torchvision's, measured in the same run with the same threads,
 # and their ratios (inference: cargovision ms / torchvision ms, lower is better; training: samples/s
 # ratio, higher is better).
@@ -12,8 +14,8 @@ cd "$(dirname "$0")/.."
 task="${1:-classifier}"
 shift || true
 [[ "$task" == "classifier" || "$task" == "ocr-data" || "$task" == "ocr-stream" || "$task" == "ocr" ||
-   "$task" == "allocator" ]] || {
-  echo "bench: unknown task '$task' (available: classifier, ocr-data, ocr-stream, ocr, allocator)" >&2; exit 2; }
+   "$task" == "allocator" || "$task" == "onnx" ]] || {
+  echo "bench: unknown task '$task' (available: classifier, ocr-data, ocr-stream, ocr, allocator, onnx)" >&2; exit 2; }
 bash scripts/setup.sh --reference
 bash scripts/build.sh >/dev/null
 threads=$(nproc)
@@ -51,6 +53,30 @@ rows = [(f"{model} ms/img, batch 1", ocr_sys[model]["infer_ms_per_image_b1"], oc
 print(f"{'':50}{'glibc':>10}{'kept heap':>11}{'ratio':>8}")
 for label, baseline, ours, lower_better in rows:
     print(f"{label:50}{baseline:10.2f}{ours:11.2f}{ours / baseline:8.3f}  ({'lower' if lower_better else 'higher'} is better)")
+PY
+  exit 0
+fi
+if [[ "$task" == "onnx" ]]; then
+  # The same random full-size weights in both: our inference (default kernels) and the exported graph in
+  # onnxruntime (tests/onnx, installed by setup.sh --reference). Both decode all 26 attention steps here.
+  echo "bench: recognizer inference, ours vs onnxruntime on the exported file, $threads threads, $iterations iterations"
+  models=TPS-ResNet-BiLSTM-Attn,None-VGG-BiLSTM-CTC
+  ours=$(build/bin/cargovision_bench ocr --models "$models" --iterations "$iterations" --threads "$threads" \
+           --export-onnx build/bench_work/onnx)
+  theirs=()
+  for model in ${models//,/ }; do
+    theirs+=("$(node tests/onnx/time_onnx.js "build/bench_work/onnx/$model.onnx" "$iterations" 1 64)")
+  done
+  /usr/bin/python3 - "$ours" "${theirs[@]}" <<'PY'
+import json, sys
+ours = json.loads(sys.argv[1])
+models = ["TPS-ResNet-BiLSTM-Attn", "None-VGG-BiLSTM-CTC"]
+print(f"{'ms per image':44}{'cargovision':>12}{'onnxruntime':>12}{'ratio':>8}")
+for model, text in zip(models, sys.argv[2:]):
+    theirs = json.loads(text)
+    for batch in (1, 64):
+        a, b = ours[model][f"infer_ms_per_image_b{batch}"], theirs[f"ms_per_image_b{batch}"]
+        print(f"{model + f', batch {batch}':44}{a:12.2f}{b:12.2f}{a / b:8.2f}  (reported, not a goal)")
 PY
   exit 0
 fi

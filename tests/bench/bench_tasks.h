@@ -26,7 +26,8 @@ nlohmann::json ocr_data_bench(const std::string& work, int batches);
 nlohmann::json ocr_stream_bench(const std::string& work, int iterations);
 
 // Recognizer inference ms/img (batch 1 and 64) and training samples/s (batch 64) for each named model
-// ("TPS-ResNet-BiLSTM-Attn", ...), full size, 94-character case-sensitive set, Adadelta.
-nlohmann::json ocr_model_bench(const std::vector<std::string>& models, int iterations);
+// ("TPS-ResNet-BiLSTM-Attn", ...), full size, 94-character case-sensitive set, Adadelta. With an export_dir,
+// each model is also written there as <name>.onnx (its path under "onnx").
+nlohmann::json ocr_model_bench(const std::vector<std::string>& models, int iterations, const std::string& export_dir = "");
 
 }  // namespace cargovision::bench

@@ -2,10 +2,11 @@
 //   cargovision_bench classifier [--arch resnet152] [--size 224] [--iterations 5] [--threads 0] [--work DIR]
 //   cargovision_bench ocr-data [--iterations 30] [--work DIR]   (loader samples/s, batch 64, 32x100 grey)
 //   cargovision_bench ocr-stream [--iterations 20] [--work DIR]   (training fed by the generator vs an LMDB)
-//   cargovision_bench ocr [--iterations 20] [--models TPS-ResNet-BiLSTM-Attn,None-VGG-BiLSTM-CTC]
+//   cargovision_bench ocr [--iterations 20] [--models TPS-ResNet-BiLSTM-Attn,None-VGG-BiLSTM-CTC] [--export-onnx DIR]
 // Every task takes --kernels fast|libtorch, as the apps do.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 #include "bench_tasks.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> models{"TPS-ResNet-BiLSTM-Attn", "None-VGG-BiLSTM-CTC"};
     std::string work = "build/bench_work";
     std::string kernels = "fast";
+    std::string export_onnx;
     CLI::App app{"cargovision benchmark driver (see scripts/bench.sh)"};
     app.add_option("task", task, "classifier | ocr-data | ocr-stream | ocr")
         ->check(CLI::IsMember({"classifier", "ocr-data", "ocr-stream", "ocr"}));
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
     app.add_option("--folder-images", folder_images, "images for the test-folder overhead run")->capture_default_str();
     app.add_option("--models", models, "recognizers for the ocr task")->delimiter(',')->capture_default_str();
     app.add_option("--work", work, "scratch folder")->capture_default_str();
+    app.add_option("--export-onnx", export_onnx, "ocr task: also write each model as DIR/<name>.onnx");
     app.add_option("--kernels", kernels, cargovision::models::kKernelsHelp)->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     cargovision::setup_logging("warn");
@@ -47,7 +50,8 @@ int main(int argc, char** argv) {
       result = cargovision::bench::ocr_stream_bench(work, iterations);
     } else if (task == "ocr") {
       cargovision::configure_threads(threads);
-      result = cargovision::bench::ocr_model_bench(models, iterations);
+      if (!export_onnx.empty()) std::filesystem::create_directories(export_onnx);
+      result = cargovision::bench::ocr_model_bench(models, iterations, export_onnx);
     } else {
       result = cargovision::bench::classifier_bench(arch, size, iterations, threads, folder_images, work);
     }

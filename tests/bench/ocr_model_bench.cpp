@@ -3,7 +3,9 @@
 #include <torch/torch.h>
 
 #include "bench_tasks.h"
+#include "cargovision/core/atomic_file.h"
 #include "cargovision/core/error.h"
+#include "cargovision/export/onnx_models.h"
 #include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/converter.h"
 #include "cargovision/ocr/model.h"
@@ -75,7 +77,7 @@ double training_samples_per_second(ocr::OcrModel& model, int runs) {
 
 }  // namespace
 
-nlohmann::json ocr_model_bench(const std::vector<std::string>& models, int iterations) {
+nlohmann::json ocr_model_bench(const std::vector<std::string>& models, int iterations, const std::string& export_dir) {
   nlohmann::json result{{"threads", torch::get_num_threads()}};
   for (const auto& name : models) {
     torch::manual_seed(0);
@@ -83,6 +85,19 @@ nlohmann::json ocr_model_bench(const std::vector<std::string>& models, int itera
     ocr::initialize_like_original(*model);
     model->eval();
     nlohmann::json timings;
+    if (!export_dir.empty()) {  // the same weights as ONNX, for onnxruntime's timings (scripts/bench.sh onnx)
+      OcrDemoOptions options;
+      const auto& o = model->options();
+      options.Transformation = o.Transformation;
+      options.FeatureExtraction = o.FeatureExtraction;
+      options.SequenceModeling = o.SequenceModeling;
+      options.Prediction = o.Prediction;
+      options.sensitive = true;
+      finalize(static_cast<OcrRecognizerOptions&>(options));
+      const std::string file = export_dir + "/" + name + ".onnx";
+      write_file_atomically(file, recognizer_onnx(model, options));
+      timings["onnx"] = file;
+    }
     timings["infer_ms_per_image_b1"] = inference_ms_per_image(model, 1, std::max(2, iterations));
     timings["infer_ms_per_image_b64"] = inference_ms_per_image(model, 64, std::max(2, iterations / 4));
     timings["train_samples_per_s_b64"] = training_samples_per_second(model, std::max(1, iterations / 4));

@@ -26,6 +26,7 @@ class MBConvImpl : public torch::nn::Module {
  public:
   MBConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t expand_ratio, double drop_probability);
   torch::Tensor forward(torch::Tensor x);
+  bool uses_residual() const { return use_residual_; }  // stride 1 and as many channels out as in
 
   torch::nn::Sequential block{nullptr};
   StochasticDepth stochastic_depth{nullptr};

@@ -14,6 +14,7 @@ class InvertedResidualImpl : public torch::nn::Module {
  public:
   InvertedResidualImpl(int64_t in, int64_t out, int64_t stride, int64_t expand_ratio);
   torch::Tensor forward(torch::Tensor x);
+  bool uses_residual() const { return use_residual_; }  // stride 1 and as many channels out as in
 
   torch::nn::Sequential conv{nullptr};
 
