@@ -18,7 +18,7 @@
 #include "cargovision/core/interrupt.h"
 #include "cargovision/core/progress.h"
 #include "cargovision/core/thread_pool.h"
-#include "cargovision/data/batch_loader.h"
+#include "cargovision/classify/image_batch_loader.h"
 #include "cargovision/io/image_reader.h"
 #include "cargovision/io/json_file.h"
 #include "cargovision/models/fast_kernels.h"

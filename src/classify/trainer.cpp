@@ -17,7 +17,7 @@
 #include "cargovision/core/error.h"
 #include "cargovision/core/interrupt.h"
 #include "cargovision/core/progress.h"
-#include "cargovision/data/batch_loader.h"
+#include "cargovision/classify/image_batch_loader.h"
 #include "cargovision/io/checkpoint_sidecar.h"
 #include "cargovision/io/json_file.h"
 #include "cargovision/models/fast_kernels.h"

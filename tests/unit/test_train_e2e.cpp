@@ -9,7 +9,7 @@
 #include "cargovision/classify/trainer.h"
 #include "cargovision/core/error.h"
 #include "cargovision/core/interrupt.h"
-#include "cargovision/data/batch_loader.h"
+#include "cargovision/classify/image_batch_loader.h"
 #include "cargovision/data/image_folder.h"
 #include "cargovision/io/csv.h"
 #include "cargovision/io/json_file.h"

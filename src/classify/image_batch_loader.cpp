@@ -1,4 +1,4 @@
-#include "cargovision/data/batch_loader.h"
+#include "cargovision/classify/image_batch_loader.h"
 
 #include <spdlog/spdlog.h>
 
