@@ -21,7 +21,7 @@
 #
 # Training takes longer than one machine is kept, so its progress travels with the repository:
 # --snapshot packs the running phase's latest.pth in half precision as
-# data/models/pretrain/<phase>_iter_<N>.pth (11 MB, replacing the previous snapshot) with the phase's
+# data/models/pretrain/<phase>_iter_<N>.pth (11 MB, replacing the previous snapshot) with the phases'
 # log_train.txt; commit them. On a machine without a run directory the script resumes from that snapshot
 # at iteration N: the same schedule and data stream, the weights restored, Adam's moments (not kept, they
 # would triple the size) rebuilt under a fresh warm-up.
@@ -58,11 +58,13 @@ take_snapshot() {
   local packed
   packed=$(mktemp -d)
   "$bin/pack_ocr_model" --saved_model "$phase_run/latest.pth" --output "$packed/snapshot"
-  rm -f "$snapshots"/*_iter_*.pth "$snapshots"/*_iter_*.json "$snapshots"/*_log_train.txt
+  rm -f "$snapshots"/*_iter_*.pth "$snapshots"/*_iter_*.json
   mv "$packed/snapshot.pth" "$stem.pth"
   mv "$packed/snapshot.json" "$stem.json"
   rmdir "$packed"
+  # Each phase's log stays: the model card's accuracy curve.
   cp "$phase_run/log_train.txt" "$snapshots/${phase}_log_train.txt"
+  [[ ! -f "$encoder_run/log_train.txt" ]] || cp "$encoder_run/log_train.txt" "$snapshots/encoder_ctc_log_train.txt"
   # Phase 2 starts from phase 1's best: kept until phase 2 has a snapshot of its own.
   if [[ "$phase_run" == "$encoder_run" && -f "$encoder_run/finished" ]]; then
     "$bin/pack_ocr_model" --saved_model "$encoder_run/best_accuracy.pth" --output "$snapshots/encoder_ctc_best"
