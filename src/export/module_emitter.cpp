@@ -213,13 +213,12 @@ std::string ModuleEmitter::module(const nn::Module& m, const std::string& prefix
     }
     return h;
   }
-  if (const auto* resnet = as<ocr::OcrResNetImpl>(m)) {
+  if (as<ocr::OcrResNetImpl>(m) != nullptr) {  // its layers are private: reached by their registered names
     const auto conv_bn_relu = [&](const std::string& conv_name, const std::string& bn_name, const std::string& in) {
       const auto& c = *child(m, conv_name).as<nn::Conv2dImpl>();
       const auto& bn = *child(m, bn_name).as<nn::BatchNorm2dImpl>();
       return relu(batch_norm(bn, join(prefix, bn_name), conv(c, join(prefix, conv_name), in)));
     };
-    (void)resnet;
     auto y = conv_bn_relu("conv0_1", "bn0_1", x);
     y = conv_bn_relu("conv0_2", "bn0_2", y);
     y = max_pool(y, {2, 2}, {2, 2}, {0, 0});

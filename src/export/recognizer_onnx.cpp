@@ -15,8 +15,8 @@ using onnx_export::ElementType;
 using onnx_export::GraphBuilder;
 using onnx_export::ModuleEmitter;
 
-std::string tps(ModuleEmitter& emit, ocr::TpsSpatialTransformerImpl& tps, const ocr::OcrModelOptions& o,
-                const std::string& image) {
+std::string rectified(ModuleEmitter& emit, ocr::TpsSpatialTransformerImpl& tps, const ocr::OcrModelOptions& o,
+                      const std::string& image) {
   GraphBuilder& g = emit.graph();
   auto& localization = *tps.localization;
   const std::string prefix = "Transformation.LocalizationNetwork";
@@ -105,7 +105,7 @@ std::string recognizer_onnx(ocr::OcrModel& model, const OcrRecognizerOptions& op
   g.input("image", ElementType::kFloat, {"batch", std::to_string(o.input_channel), std::to_string(o.imgH), std::to_string(o.imgW)});
 
   std::string x = "image";
-  if (model->transformation) x = tps(emit, *model->transformation, o, x);
+  if (model->transformation) x = rectified(emit, *model->transformation, o, x);
   auto features = emit.module(*model->feature_extraction, "FeatureExtraction", x);  // [B, C, h, w]
   features = g.node("Transpose", {features}, {{"perm", std::vector<int64_t>{0, 3, 1, 2}}});
   features = g.node("ReduceMean", {features}, {{"axes", std::vector<int64_t>{3}}, {"keepdims", int64_t{0}}}, "visual_features");
