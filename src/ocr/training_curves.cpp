@@ -78,18 +78,19 @@ cv::Mat render_training_curves(const std::vector<ValidationPoint>& points) {
                                {{"train", iterations, train_loss, kTrainColour}, {"validation", iterations, valid_loss, kValidColour}},
                                {{iterations[lowest], valid_loss[lowest],
                                  fmt::format("lowest {:.4g} ({})", valid_loss[lowest], at(lowest)), kBestColour}});
-  report::LineChartOptions accuracy_options{"validation word accuracy", "iteration", "accuracy (%)"};
-  accuracy_options.y_min = 0;
-  accuracy_options.y_max = 100;
-  const report::LineChart word(accuracy_options, {{"validation", iterations, accuracy, kValidColour}},
-                               {{iterations[top_accuracy], accuracy[top_accuracy],
-                                 fmt::format("best {:.2f} % ({})", accuracy[top_accuracy], at(top_accuracy)), kBestColour}});
-  report::LineChartOptions norm_options{"validation norm_ED", "iteration", "1 - normalised edit distance"};
-  norm_options.y_min = 0;
-  norm_options.y_max = 1;
-  const report::LineChart norm(norm_options, {{"validation", iterations, norm_ed, kValidColour}},
-                               {{iterations[top_norm_ed], norm_ed[top_norm_ed],
-                                 fmt::format("best {:.2f} ({})", norm_ed[top_norm_ed], at(top_norm_ed)), kBestColour}});
+  // One validation score on a fixed range, its best point marked.
+  const auto score_chart = [&](const std::string& title, const std::string& y_label, double y_max,
+                               const std::vector<double>& values, std::size_t best, const std::string& best_text) {
+    report::LineChartOptions options{title, "iteration", y_label};
+    options.y_min = 0;
+    options.y_max = y_max;
+    return report::LineChart(options, {{"validation", iterations, values, kValidColour}},
+                             {{iterations[best], values[best], best_text + " (" + at(best) + ")", kBestColour}});
+  };
+  const report::LineChart word = score_chart("validation word accuracy", "accuracy (%)", 100, accuracy, top_accuracy,
+                                             fmt::format("best {:.2f} %", accuracy[top_accuracy]));
+  const report::LineChart norm = score_chart("validation norm_ED", "1 - normalised edit distance", 1, norm_ed,
+                                             top_norm_ed, fmt::format("best {:.2f}", norm_ed[top_norm_ed]));
   return report::side_by_side({loss.render(), word.render(), norm.render()});
 }
 
