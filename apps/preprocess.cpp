@@ -6,8 +6,10 @@
 #include "cargovision/classify/cli.h"
 #include "cargovision/classify/trainer.h"
 #include "cargovision/core/app.h"
+#include "cargovision/core/device.h"
 #include "cargovision/core/error.h"
-#include "cargovision/core/logging.h"
+#include "cargovision/distributed/cli.h"
+#include "cargovision/distributed/process_group.h"
 
 int main(int argc, char** argv) {
   return cargovision::run_guarded([&] {
@@ -23,15 +25,20 @@ int main(int argc, char** argv) {
     }
 
     CLI::App app{"Train the cargo classifier (0 = empty, 1 = loaded) by transfer learning, as the seed's Keras "
-                 "preprocess.py: augmentation, validation split, class weights, best-val_loss checkpoint, early stopping."};
+                 "preprocess.py: augmentation, validation split, class weights, best-val_loss checkpoint, early stopping. "
+                 "Under torchrun or scripts/launch.sh N, one rank of a data-parallel run."};
     app.get_formatter()->column_width(42);
     cargovision::add_train_options(app, options, config);
+    cargovision::distributed::DistributedOptions distributed;
+    cargovision::distributed::add_distributed_options(app, distributed);
     CLI11_PARSE(app, argc, argv);
     if (!options.resume.empty()) options.output_dir = options.resume;
 
-    std::filesystem::create_directories(options.output_dir);
-    cargovision::setup_logging(options.log_level, (std::filesystem::path(options.output_dir) / "train.log").string());
-    const auto summary = cargovision::train_classifier(options);
+    const auto group = cargovision::distributed::join_from_environment(distributed, cargovision::parse_device(options.device));
+    if (!group || group->is_main()) std::filesystem::create_directories(options.output_dir);
+    cargovision::distributed::setup_rank_logging(group.get(), options.log_level,
+                                                 (std::filesystem::path(options.output_dir) / "train.log").string());
+    const auto summary = cargovision::train_classifier(options, group.get());
 
     spdlog::info("finished after {} epoch(s){}{}", summary.epochs_run, summary.stopped_early ? " (early stopping)" : "",
                  summary.interrupted ? " (interrupted)" : "");

@@ -18,6 +18,13 @@ if(Torch_VERSION AND Torch_VERSION VERSION_LESS CARGOVISION_TORCH_MIN_VERSION)
 endif()
 message(STATUS "cargovision: LibTorch ${Torch_VERSION}")
 
+# Data-parallel training uses LibTorch's c10d Gloo process group, whose header includes Gloo's (Debian's
+# libgloo-dev; LibTorch links the same libgloo).
+find_path(CARGOVISION_GLOO_INCLUDE_DIR gloo/algorithm.h)
+if(NOT CARGOVISION_GLOO_INCLUDE_DIR)
+  message(FATAL_ERROR "cargovision: Gloo's headers were not found. Install them with 'bash scripts/setup.sh' (Debian package libgloo-dev).")
+endif()
+
 find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs freetype)
 find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)

@@ -6,6 +6,8 @@
 #                               scripts/bench.sh allocator [--iterations N] [--arch NAME]
 #                               scripts/bench.sh onnx [--iterations N]   (ours vs onnxruntime on the exported
 #                               recognizers: reported, not a goal)
+#                               scripts/bench.sh distributed [--iterations N]   (train_ocr samples/s, one process
+#                               against scripts/launch.sh 2: the overhead on one machine, not a speed-up)
 # Prints cargovision's figures next to torchvision's, measured in the same run with the same threads,
 # and their ratios (inference: cargovision ms / torchvision ms, lower is better; training: samples/s
 # ratio, higher is better).
@@ -14,8 +16,8 @@ cd "$(dirname "$0")/.."
 task="${1:-classifier}"
 shift || true
 [[ "$task" == "classifier" || "$task" == "ocr-data" || "$task" == "ocr-stream" || "$task" == "ocr" ||
-   "$task" == "allocator" || "$task" == "onnx" ]] || {
-  echo "bench: unknown task '$task' (available: classifier, ocr-data, ocr-stream, ocr, allocator, onnx)" >&2; exit 2; }
+   "$task" == "allocator" || "$task" == "onnx" || "$task" == "distributed" ]] || {
+  echo "bench: unknown task '$task' (available: classifier, ocr-data, ocr-stream, ocr, allocator, onnx, distributed)" >&2; exit 2; }
 bash scripts/setup.sh --reference
 bash scripts/build.sh >/dev/null
 threads=$(nproc)
@@ -53,6 +55,45 @@ rows = [(f"{model} ms/img, batch 1", ocr_sys[model]["infer_ms_per_image_b1"], oc
 print(f"{'':50}{'glibc':>10}{'kept heap':>11}{'ratio':>8}")
 for label, baseline, ours, lower_better in rows:
     print(f"{label:50}{baseline:10.2f}{ours:11.2f}{ours / baseline:8.3f}  ({'lower' if lower_better else 'higher'} is better)")
+PY
+  exit 0
+fi
+if [[ "$task" == "distributed" ]]; then
+  # train_ocr on the generated stream with the shipped recognizer's configuration, as one process and as two
+  # ranks on this machine (scripts/launch.sh shares the cores out). Each rate is taken between a short and a
+  # longer run, so start-up and the first validation cancel out.
+  [[ "$iterations" == 5 ]] && iterations=20
+  work=build/bench_work/distributed
+  rm -rf "$work"
+  args=(--config configs/ocr_pretrain.json --valid_data synth:32 --valInterval 1000000 --synth_curriculum 0
+        --FT=false --saved_models_dir "$work" --log_level warn)
+  seconds() {  # seconds LAUNCHER ITERATIONS NAME
+    local start end
+    start=$(date +%s.%N)
+    $1 build/bin/train_ocr "${args[@]}" --num_iter "$2" --exp_name "$3" >/dev/null 2>&1
+    end=$(date +%s.%N)
+    /usr/bin/python3 -c "print($end - $start)"
+  }
+  echo "bench: train_ocr (configs/ocr_pretrain.json, batch 32, generated stream), $iterations iterations, 1 process vs 2 ranks"
+  short=3
+  one_short=$(seconds "" "$short" one_short)
+  one_long=$(seconds "" "$((short + iterations))" one_long)
+  two_short=$(seconds "bash scripts/launch.sh 2" "$short" two_short)
+  two_long=$(seconds "bash scripts/launch.sh 2" "$((short + iterations))" two_long)
+  args+=(--dist_sync_bn false)
+  local_short=$(seconds "bash scripts/launch.sh 2" "$short" local_short)
+  local_long=$(seconds "bash scripts/launch.sh 2" "$((short + iterations))" local_long)
+  /usr/bin/python3 - "$iterations" "$one_short" "$one_long" "$two_short" "$two_long" "$local_short" "$local_long" <<'PY'
+import sys
+iterations = int(sys.argv[1])
+one_short, one_long, two_short, two_long, local_short, local_long = (float(a) for a in sys.argv[2:])
+rate = lambda short, long: iterations * 32 / (long - short)
+one = rate(one_short, one_long)
+print(f"{'TPS-ResNet-BiLSTM-Attn (128), batch 32':50}{'samples/s':>10}{'ratio':>8}")
+print(f"{'1 process':50}{one:10.1f}{1:8.2f}")
+for label, value in (("2 ranks, synchronised batch norm (default)", rate(two_short, two_long)),
+                     ("2 ranks, --dist_sync_bn false", rate(local_short, local_long))):
+    print(f"{label:50}{value:10.1f}{value / one:8.2f}  (same cores: the overhead, not a speed-up)")
 PY
   exit 0
 fi

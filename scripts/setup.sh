@@ -13,7 +13,7 @@ fonts=(fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-liberation2 f
        fonts-league-spartan fonts-hack fonts-firacode fonts-jetbrains-mono fonts-cantarell fonts-noto-mono fonts-go
        fonts-clear-sans fonts-jura fonts-karla fonts-cabin fonts-dosis fonts-beteckna fonts-osifont fonts-lato)
 packages=(build-essential cmake pkg-config ccache
-          libtorch-dev libopenblas0-openmp libdnnl-dev
+          libtorch-dev libgloo-dev libopenblas0-openmp libdnnl-dev
           libopencv-dev liblmdb-dev libonnx-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev
           "${fonts[@]}")
 if [[ "${1:-}" == "--fuzz" ]]; then

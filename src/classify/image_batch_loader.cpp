@@ -57,6 +57,13 @@ void ImageBatchLoader::start_epoch(std::uint32_t epoch) {
                                              order.begin() + static_cast<std::ptrdiff_t>(end));
       begin = end;
       auto batch = build_batch(indices);
+      if (!batch && !options_.shard.whole()) {  // the others may have read theirs: still a step for all
+        batch.emplace();
+        batch->images = torch::empty({0, 3, pipeline_.image_size, pipeline_.image_size}, torch::kFloat32);
+        batch->labels = torch::empty({0}, torch::kFloat32);
+        batch->global_size = indices.size();
+        batch->attempted = options_.shard.count(indices.size());
+      }
       if (!batch) {
         unreported += indices.size();
         continue;
@@ -70,12 +77,23 @@ void ImageBatchLoader::start_epoch(std::uint32_t epoch) {
   prefetcher_ = std::make_unique<Prefetcher<ImageBatch>>(std::move(produce), options_.prefetch);
 }
 
-std::optional<ImageBatch> ImageBatchLoader::build_batch(const std::vector<std::size_t>& indices) {
+std::optional<ImageBatch> ImageBatchLoader::build_batch(const std::vector<std::size_t>& global_indices) {
   const int size = pipeline_.image_size;
   // Parameters are drawn in sample order on this thread so results do not depend on thread timing.
-  std::vector<TransformParams> transforms(indices.size());
+  std::vector<TransformParams> global_transforms(global_indices.size());
   if (pipeline_.augment) {
-    for (auto& transform : transforms) transform = draw_transform(options_.augmentation, size, size, augment_random_);
+    for (auto& transform : global_transforms) {
+      transform = draw_transform(options_.augmentation, size, size, augment_random_);
+    }
+  }
+  std::vector<std::size_t> indices;
+  std::vector<TransformParams> transforms;
+  std::vector<int64_t> rows;
+  for (std::size_t row = 0; row < global_indices.size(); ++row) {
+    if (!options_.shard.owns(row)) continue;
+    indices.push_back(global_indices[row]);
+    transforms.push_back(global_transforms[row]);
+    rows.push_back(static_cast<int64_t>(row));
   }
   const int64_t plane = static_cast<int64_t>(size) * size;
   torch::Tensor images = torch::empty({static_cast<int64_t>(indices.size()), 3, size, size}, torch::kFloat32);
@@ -103,9 +121,11 @@ std::optional<ImageBatch> ImageBatchLoader::build_batch(const std::vector<std::s
   batch.attempted = indices.size();
   std::vector<int64_t> keep;
   std::vector<float> labels;
+  batch.global_size = global_indices.size();
   for (std::size_t i = 0; i < indices.size(); ++i) {
     if (!ok[i]) continue;
     keep.push_back(static_cast<int64_t>(i));
+    batch.global_rows.push_back(rows[i]);
     batch.indices.push_back(indices[i]);
     labels.push_back(static_cast<float>(samples_[indices[i]].label));
   }

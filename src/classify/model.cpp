@@ -32,9 +32,32 @@ ClassifierHeadImpl::ClassifierHeadImpl(const ClassifierHeadOptions& options) {
   glorot_uniform(output);
 }
 
+void ClassifierHeadImpl::set_global_rows(std::vector<int64_t> rows, int64_t global_size) {
+  TORCH_CHECK(global_size >= static_cast<int64_t>(rows.size()), "set_global_rows: ", rows.size(),
+              " rows of a batch of ", global_size);
+  global_rows_ = std::move(rows);
+  global_size_ = global_size;
+}
+
+torch::Tensor ClassifierHeadImpl::distributed_dropout(const torch::Tensor& x) {
+  TORCH_CHECK(x.size(0) == static_cast<int64_t>(global_rows_.size()), "ClassifierHead: ", x.size(0),
+              " samples for ", global_rows_.size(), " global rows");
+  const double p = dropout->options.p();
+  // LibTorch's CPU dropout: a Bernoulli(1 - p) mask scaled by 1 / (1 - p), nothing drawn when p is 0.
+  if (p == 0.0) return x;
+  auto mask = torch::empty({global_size_, x.size(1)}, x.options()).bernoulli_(1 - p).div_(1 - p);
+  return x * mask.index_select(0, torch::tensor(global_rows_, torch::kLong).to(x.device()));
+}
+
 torch::Tensor ClassifierHeadImpl::forward(torch::Tensor feature_map) {
   auto x = feature_map.mean({2, 3});
-  x = dropout(x);
+  if (global_size_ > 0 && is_training()) {
+    x = distributed_dropout(x);
+  } else {
+    x = dropout(x);
+  }
+  global_rows_.clear();
+  global_size_ = 0;
   // The seed's hidden Dense(16) has no activation; it is kept linear to reproduce it.
   if (hidden) x = hidden(x);
   return output(x).squeeze(1);

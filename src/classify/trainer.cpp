@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <optional>
 
 #include "cargovision/classify/callbacks.h"
@@ -17,6 +18,7 @@
 #include "cargovision/core/error.h"
 #include "cargovision/core/interrupt.h"
 #include "cargovision/core/progress.h"
+#include "cargovision/distributed/data_parallel.h"
 #include "cargovision/classify/image_batch_loader.h"
 #include "cargovision/io/checkpoint_sidecar.h"
 #include "cargovision/io/json_file.h"
@@ -46,53 +48,123 @@ std::string describe_counts(const std::vector<std::string>& names, const std::ve
   return text;
 }
 
+// A data-parallel rank's view of one global batch, agreed by all ranks in one all-reduce.
+struct GlobalBatch {
+  std::vector<int64_t> rows;   // this rank's readable images' rows in the global batch of readable images
+  double size = 0;             // readable images in the global batch
+  bool some_rank_empty = false;
+  bool interrupted = false;    // Ctrl-C on any rank
+};
+
+GlobalBatch agree_on_batch(distributed::ProcessGroup& group, const ImageBatch& batch) {
+  const std::size_t rows = batch.global_size;
+  std::vector<double> flags(rows + 1, 0.0);
+  for (const int64_t row : batch.global_rows) flags[static_cast<std::size_t>(row)] = 1.0;
+  flags[rows] = interrupt_requested() ? 1.0 : 0.0;
+  const auto totals = group.sum(flags);
+  GlobalBatch global;
+  global.interrupted = totals[rows] > 0;
+  std::vector<int64_t> readable_before(rows, 0);
+  std::vector<std::size_t> per_rank(static_cast<std::size_t>(group.size()), 0);
+  int64_t readable = 0;
+  for (std::size_t row = 0; row < rows; ++row) {
+    readable_before[row] = readable;
+    if (totals[row] > 0) {
+      ++readable;
+      ++per_rank[row % per_rank.size()];
+    }
+  }
+  global.size = static_cast<double>(readable);
+  for (const auto count : per_rank) global.some_rank_empty = global.some_rank_empty || count == 0;
+  for (const int64_t row : batch.global_rows) global.rows.push_back(readable_before[static_cast<std::size_t>(row)]);
+  return global;
+}
+
 PassResult run_pass(CargoClassifierImpl& model, ImageBatchLoader& loader, torch::optim::Optimizer* optimizer,
-                    const torch::Tensor& class_weights, const c10::Device& device, int epoch, const std::string& label) {
+                    const torch::Tensor& class_weights, const c10::Device& device, int epoch, const std::string& label,
+                    distributed::ProcessGroup* group, distributed::GradientAverager* averager) {
   const bool training = optimizer != nullptr;
   model.train(training);
   loader.start_epoch(static_cast<std::uint32_t>(epoch));
-  ProgressLine progress(label, static_cast<std::int64_t>(loader.size()), "img");
+  std::optional<ProgressLine> progress;
+  if (group == nullptr || group->is_main()) progress.emplace(label, static_cast<std::int64_t>(loader.size()), "img");
   PassResult result;
   double loss_sum = 0;
   std::size_t correct = 0;
   std::optional<torch::NoGradGuard> no_grad;
   if (!training) no_grad.emplace();
   bool warned_single = false;
+  const double ranks = group != nullptr ? static_cast<double>(group->size()) : 1.0;
   while (auto batch = loader.next()) {
-    if (training && batch->images.size(0) == 1) {
-      // Unreadable images left one sample: batch norm cannot train on it, so the step is skipped.
-      if (!warned_single) spdlog::warn("skipping a training batch left with one readable image (batch norm needs two)");
+    const std::int64_t attempted = static_cast<std::int64_t>(batch->attempted * static_cast<std::size_t>(ranks));
+    std::optional<GlobalBatch> global;
+    if (group != nullptr) {
+      global = agree_on_batch(*group, *batch);
+      if (global->interrupted) {
+        result.interrupted = true;
+        break;
+      }
+    }
+    const double batch_size = global ? global->size : static_cast<double>(batch->images.size(0));
+    if (training && (batch_size == 1 || (global && global->some_rank_empty))) {
+      // Unreadable images left one sample: batch norm cannot train on it, so the step is skipped; so is
+      // a data-parallel step where a rank has no readable image left.
+      if (!warned_single) {
+        spdlog::warn(batch_size == 1 ? "skipping a training batch left with one readable image (batch norm needs two)"
+                                     : "skipping a training batch where a rank has no readable image");
+      }
       warned_single = true;
-      progress.advance(static_cast<std::int64_t>(batch->attempted), "");
+      if (progress) progress->advance(attempted, "");
+      continue;
+    }
+    if (batch->images.size(0) == 0) {  // an evaluation share with nothing readable: nothing to add
+      if (progress) progress->advance(attempted, "");
       continue;
     }
     const auto images = batch->images.to(device);
     const auto targets = batch->labels.to(device);
+    if (global && training) model.head->set_global_rows(global->rows, static_cast<int64_t>(global->size));
     const auto logits = model.forward(images);
     torch::Tensor loss;
+    const auto count = static_cast<std::size_t>(targets.size(0));
+    double batch_loss_sum = 0.0;  // this rank's samples' losses, summed
     if (training) {
       // Keras: per-sample class weights, mean over the batch size (not over the weight sum).
       const auto weights = class_weights.index_select(0, targets.to(torch::kLong));
-      loss = torch::binary_cross_entropy_with_logits(logits, targets, weights);
       optimizer->zero_grad();
-      loss.backward();
+      if (averager != nullptr) {
+        const auto summed = torch::binary_cross_entropy_with_logits(logits, targets, weights, {}, at::Reduction::Sum);
+        batch_loss_sum = summed.item<double>();
+        averager->backward(summed * (ranks / batch_size));  // the averager divides by the rank count
+      } else {
+        loss = torch::binary_cross_entropy_with_logits(logits, targets, weights);
+        loss.backward();
+        batch_loss_sum = loss.item<double>() * static_cast<double>(count);
+      }
       optimizer->step();
     } else {
       loss = torch::binary_cross_entropy_with_logits(logits, targets);
+      batch_loss_sum = loss.item<double>() * static_cast<double>(count);
     }
-    const auto count = static_cast<std::size_t>(targets.size(0));
-    loss_sum += loss.item<double>() * static_cast<double>(count);
+    loss_sum += batch_loss_sum;
     correct += static_cast<std::size_t>(((logits > 0).to(torch::kFloat32) == targets).sum().item<int64_t>());
     result.samples += count;
-    progress.advance(static_cast<std::int64_t>(batch->attempted),
-                     fmt::format("loss {:.4f} acc {:.4f}", loss_sum / static_cast<double>(result.samples),
-                                 static_cast<double>(correct) / static_cast<double>(result.samples)));
-    if (interrupt_requested()) {
+    if (progress) {
+      progress->advance(attempted, fmt::format("loss {:.4f} acc {:.4f}", loss_sum / static_cast<double>(result.samples),
+                                               static_cast<double>(correct) / static_cast<double>(result.samples)));
+    }
+    if (group == nullptr && interrupt_requested()) {
       result.interrupted = true;
       break;
     }
   }
-  if (!result.interrupted) progress.finish();
+  if (group != nullptr && !result.interrupted) {  // the pass's figures over every rank's samples
+    const auto totals = group->sum({loss_sum, static_cast<double>(correct), static_cast<double>(result.samples)});
+    loss_sum = totals[0];
+    correct = static_cast<std::size_t>(totals[1]);
+    result.samples = static_cast<std::size_t>(totals[2]);
+  }
+  if (!result.interrupted && progress) progress->finish();
   if (result.samples > 0) {
     result.loss = loss_sum / static_cast<double>(result.samples);
     result.accuracy = static_cast<double>(correct) / static_cast<double>(result.samples);
@@ -137,7 +209,8 @@ nlohmann::json finite_or_null(double value) { return std::isfinite(value) ? nloh
 
 }  // namespace
 
-TrainSummary train_classifier(const TrainOptions& options) {
+TrainSummary train_classifier(const TrainOptions& options, distributed::ProcessGroup* group) {
+  const bool writes_files = group == nullptr || group->is_main();
   validate(options);
   const c10::Device device = parse_device(options.device);
   const int threads = configure_threads(options.threads);
@@ -164,12 +237,16 @@ TrainSummary train_classifier(const TrainOptions& options) {
     }
   }
 
-  fs::create_directories(options.output_dir);
   const std::string output_dir = options.output_dir;
   std::optional<ResumePoint> resume;
   if (!options.resume.empty()) resume = read_resume_point(options.resume, options);
   nlohmann::json effective = options;
-  write_json_file((fs::path(output_dir) / "options.json").string(), effective);
+  if (writes_files) {
+    fs::create_directories(options.output_dir);
+    nlohmann::json written = effective;
+    written["world_size"] = group != nullptr ? group->size() : 1;
+    write_json_file((fs::path(output_dir) / "options.json").string(), written);
+  }
 
   spdlog::info("Found {} images belonging to 2 classes for training ({})", split.training.size(),
                describe_counts(folder.class_names, train_counts));
@@ -209,6 +286,7 @@ TrainSummary train_classifier(const TrainOptions& options) {
   loader_options.augmentation = options.augmentation;
   loader_options.shuffle = true;
   loader_options.fold_single_remainder = true;
+  if (group != nullptr) loader_options.shard = group->shard();
   ImageBatchLoader train_loader(split.training, train_pipeline, loader_options);
   if (train_loader.folds_single_remainder()) {
     spdlog::info("{} training images leave 1 over at batch size {}: the last batch of each epoch takes {}",
@@ -234,6 +312,15 @@ TrainSummary train_classifier(const TrainOptions& options) {
   sidecar.class_names = folder.class_names;
   sidecar.training_options = effective;
 
+  std::unique_ptr<distributed::GradientAverager> averager;
+  bool averaged_frozen = false;
+  if (group != nullptr) {
+    distributed::broadcast_module_state(*group, *model);
+    if (group->options().sync_batch_norm) distributed::synchronize_batch_norm(*group, *model);
+    spdlog::info("data-parallel: {} ranks ({}), each reading about {} of every batch of {}", group->size(),
+                 group->backend_name(), options.batch_size / group->size(), options.batch_size);
+  }
+
   const fs::path best_path = fs::path(output_dir) / "best.pt";
   BestModelTracker tracker(options.patience);
   int first_epoch = 0;
@@ -249,6 +336,7 @@ TrainSummary train_classifier(const TrainOptions& options) {
   bool last_saved = false;
   const auto save_last = [&](int epochs_done) {
     last_saved = true;
+    if (!writes_files) return;
     sidecar.epoch = epochs_done;
     sidecar.val_loss = summary.history.empty() ? 0.0 : summary.history.back().val_loss;
     save_optimizer_state(optimizer, optimizer_path);
@@ -268,6 +356,11 @@ TrainSummary train_classifier(const TrainOptions& options) {
     const auto started = std::chrono::steady_clock::now();
     const bool frozen = epoch < options.freeze_epochs;
     model->set_backbone_frozen(frozen);
+    if (group != nullptr && (!averager || averaged_frozen != frozen)) {  // the trainable set changed
+      averager.reset();
+      averager = std::make_unique<distributed::GradientAverager>(*group, *model);
+      averaged_frozen = frozen;
+    }
     // Dropout draws from the seed and the epoch only, so a resumed run draws what an uninterrupted one would.
     torch::manual_seed(options.seed + 15485863u * static_cast<std::uint32_t>(epoch));
     if (options.freeze_epochs > 0 && epoch == options.freeze_epochs) {
@@ -276,12 +369,15 @@ TrainSummary train_classifier(const TrainOptions& options) {
       spdlog::info("backbone unfrozen: Adam starts afresh, as after a Keras recompile");
     }
     spdlog::info("Epoch {}/{}{}", epoch + 1, options.epochs, frozen ? " (backbone frozen)" : "");
-    const PassResult train = run_pass(*model, train_loader, &optimizer, class_weights, device, epoch, "  train");
+    const PassResult train =
+        run_pass(*model, train_loader, &optimizer, class_weights, device, epoch, "  train", group, averager.get());
     if (train.interrupted) {
       summary.interrupted = true;
       break;
     }
-    const PassResult val = run_pass(*model, val_loader, nullptr, class_weights, device, epoch, "  val  ");
+    if (group != nullptr && !group->options().sync_batch_norm) distributed::broadcast_buffers(*group, *model);
+    const PassResult val =
+        run_pass(*model, val_loader, nullptr, class_weights, device, epoch, "  val  ", group, nullptr);
     if (val.interrupted || val.samples == 0) {
       summary.interrupted = val.interrupted;
       if (val.samples == 0) throw Error(options.train_dir + ": no validation image could be read");
@@ -293,12 +389,12 @@ TrainSummary train_classifier(const TrainOptions& options) {
     if (decision.save) {
       sidecar.epoch = epoch + 1;
       sidecar.val_loss = val.loss;
-      save_classifier_checkpoint(*model, sidecar, best_path.string());
+      if (writes_files) save_classifier_checkpoint(*model, sidecar, best_path.string());
       record.checkpoint_saved = true;
       summary.best_checkpoint = best_path.string();
     }
     summary.history.push_back(record);
-    write_history(summary.history, output_dir);
+    if (writes_files) write_history(summary.history, output_dir);
     spdlog::info("Epoch {}: loss {:.4f} - accuracy {:.4f} - val_loss {:.4f} - val_accuracy {:.4f} ({:.0f}s){}",
                  epoch + 1, train.loss, train.accuracy, val.loss, val.accuracy, record.seconds,
                  decision.save ? fmt::format(" - val_loss improved, saved {}", best_path.string())
@@ -315,6 +411,7 @@ TrainSummary train_classifier(const TrainOptions& options) {
   // An interrupted epoch is not saved: last.pt stays the end of the last complete one, where --resume
   // continues. Only a run stopped in its first epoch writes it here, so that it has one.
   if (!last_saved && !resume) save_last(summary.epochs_run);
+  if (group != nullptr) group->barrier();  // every rank leaves once rank 0 has written everything
   summary.last_checkpoint = last_path.string();
   summary.best_epoch = tracker.best_epoch() + 1;
   summary.best_val_loss = tracker.best();

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "cargovision/core/error.h"
@@ -32,8 +33,15 @@ c10::Device parse_device(const std::string& name) {
 
 int configure_threads(int requested) {
   if (requested < 0) throw Error("--threads must be >= 0 (0 = one per core)");
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = requested == 0 ? cores : requested;
+  int threads = requested;
+  if (threads == 0) {
+    // As PyTorch: OMP_NUM_THREADS, when set, is the default (scripts/launch.sh shares the cores out
+    // among the ranks with it: two ranks each spinning two OpenMP threads on two cores run ~10x slower).
+    const char* omp = std::getenv("OMP_NUM_THREADS");
+    const int from_environment = omp != nullptr ? std::atoi(omp) : 0;
+    threads = from_environment > 0 ? from_environment
+                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
   torch::set_num_threads(threads);
   return threads;
 }

@@ -65,7 +65,7 @@ std::string ModuleEmitter::conv(const nn::Conv2dImpl& conv, const std::string& p
                      join(prefix, "conv"));
 }
 
-std::string ModuleEmitter::batch_norm(const nn::BatchNorm2dImpl& norm, const std::string& prefix, const std::string& x) {
+std::string ModuleEmitter::batch_norm(const models::BatchNorm2dImpl& norm, const std::string& prefix, const std::string& x) {
   const auto& o = norm.options;
   require(o.track_running_stats(), "onnx export: {}: a BatchNorm without running statistics cannot be exported", prefix);
   const int64_t channels = o.num_features();
@@ -130,7 +130,7 @@ std::string ModuleEmitter::module(const nn::Module& m, const std::string& prefix
     return y;
   }
   if (const auto* c = as<nn::Conv2dImpl>(m)) return conv(*c, prefix, x);
-  if (const auto* norm = as<nn::BatchNorm2dImpl>(m)) return batch_norm(*norm, prefix, x);
+  if (const auto* norm = as<models::BatchNorm2dImpl>(m)) return batch_norm(*norm, prefix, x);
   if (const auto* l = as<nn::LinearImpl>(m)) return linear(*l, prefix, x);
   if (as<nn::ReLUImpl>(m) != nullptr) return relu(x);
   if (as<nn::ReLU6Impl>(m) != nullptr) {
@@ -216,7 +216,7 @@ std::string ModuleEmitter::module(const nn::Module& m, const std::string& prefix
   if (as<ocr::OcrResNetImpl>(m) != nullptr) {  // its layers are private: reached by their registered names
     const auto conv_bn_relu = [&](const std::string& conv_name, const std::string& bn_name, const std::string& in) {
       const auto& c = *child(m, conv_name).as<nn::Conv2dImpl>();
-      const auto& bn = *child(m, bn_name).as<nn::BatchNorm2dImpl>();
+      const auto& bn = *child(m, bn_name).as<models::BatchNorm2dImpl>();
       return relu(batch_norm(bn, join(prefix, bn_name), conv(c, join(prefix, conv_name), in)));
     };
     auto y = conv_bn_relu("conv0_1", "bn0_1", x);

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "cargovision/models/batch_norm.h"
 #include "onnx_graph.h"
 
 namespace cargovision::onnx_export {
@@ -21,7 +22,7 @@ class ModuleEmitter {
   std::string module(const torch::nn::Module& module, const std::string& prefix, const std::string& x);
 
   std::string conv(const torch::nn::Conv2dImpl& conv, const std::string& prefix, const std::string& x);
-  std::string batch_norm(const torch::nn::BatchNorm2dImpl& norm, const std::string& prefix, const std::string& x);
+  std::string batch_norm(const models::BatchNorm2dImpl& norm, const std::string& prefix, const std::string& x);
   // x [..., in] -> [..., out]: MatMul with the transposed weight, then the bias.
   std::string linear(const torch::nn::LinearImpl& linear, const std::string& prefix, const std::string& x);
   // A one-layer bidirectional batch-first LSTM: x [B, T, in] -> [B, T, 2 * hidden] (forward, then backward).

@@ -12,7 +12,7 @@ SequentialBlock conv_norm_activation(int64_t in, int64_t out, int64_t kernel, in
                                      Activation activation) {
   SequentialBlock block;
   block->push_back(make_conv(in, out, kernel, stride, (kernel - 1) / 2, groups, false));
-  block->push_back(torch::nn::BatchNorm2d(out));
+  block->push_back(BatchNorm2d(out));
   switch (activation) {
     case Activation::kReLU:
       block->push_back(torch::nn::ReLU(torch::nn::ReLUOptions(true)));
@@ -46,7 +46,7 @@ void init_conv_and_norm(torch::nn::Module& module) {
     if (auto* conv = child->as<torch::nn::Conv2d>()) {
       torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
       if (conv->bias.defined()) torch::nn::init::zeros_(conv->bias);
-    } else if (auto* norm = child->as<torch::nn::BatchNorm2d>()) {
+    } else if (auto* norm = child->as<BatchNorm2d>()) {
       torch::nn::init::ones_(norm->weight);
       torch::nn::init::zeros_(norm->bias);
     }

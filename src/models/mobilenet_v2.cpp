@@ -14,7 +14,7 @@ InvertedResidualImpl::InvertedResidualImpl(int64_t in, int64_t out, int64_t stri
   if (expand_ratio != 1) layers->push_back(conv_norm_activation(in, hidden, 1, 1, 1, Activation::kReLU6));
   layers->push_back(conv_norm_activation(hidden, hidden, 3, stride, hidden, Activation::kReLU6));
   layers->push_back(make_conv(hidden, out, 1));
-  layers->push_back(torch::nn::BatchNorm2d(out));
+  layers->push_back(BatchNorm2d(out));
   conv = register_module("conv", layers);
 }
 

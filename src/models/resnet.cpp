@@ -9,16 +9,16 @@ namespace cargovision::models {
 namespace {
 
 torch::nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride) {
-  return torch::nn::Sequential(make_conv(in, out, 1, stride, 0), torch::nn::BatchNorm2d(out));
+  return torch::nn::Sequential(make_conv(in, out, 1, stride, 0), BatchNorm2d(out));
 }
 
 }  // namespace
 
 BasicBlockImpl::BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride) {
   conv1 = register_module("conv1", make_conv(in_planes, planes, 3, stride, 1));
-  bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
+  bn1 = register_module("bn1", BatchNorm2d(planes));
   conv2 = register_module("conv2", make_conv(planes, planes, 3, 1, 1));
-  bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
+  bn2 = register_module("bn2", BatchNorm2d(planes));
   if (stride != 1 || in_planes != planes * kExpansion) {
     downsample = register_module("downsample", make_downsample(in_planes, planes * kExpansion, stride));
   }
@@ -33,11 +33,11 @@ torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
 
 BottleneckImpl::BottleneckImpl(int64_t in_planes, int64_t planes, int64_t stride) {
   conv1 = register_module("conv1", make_conv(in_planes, planes, 1));
-  bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
+  bn1 = register_module("bn1", BatchNorm2d(planes));
   conv2 = register_module("conv2", make_conv(planes, planes, 3, stride, 1));
-  bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
+  bn2 = register_module("bn2", BatchNorm2d(planes));
   conv3 = register_module("conv3", make_conv(planes, planes * kExpansion, 1));
-  bn3 = register_module("bn3", torch::nn::BatchNorm2d(planes * kExpansion));
+  bn3 = register_module("bn3", BatchNorm2d(planes * kExpansion));
   if (stride != 1 || in_planes != planes * kExpansion) {
     downsample = register_module("downsample", make_downsample(in_planes, planes * kExpansion, stride));
   }
@@ -69,7 +69,7 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) {
   const auto& blocks = found->second;
 
   conv1 = register_module("conv1", make_conv(3, 64, 7, 2, 3));
-  bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
+  bn1 = register_module("bn1", BatchNorm2d(64));
   const bool bottleneck = options.depth >= 50;
   auto build = [&](int64_t planes, int64_t count, int64_t stride) {
     return bottleneck ? make_layer<Bottleneck>(planes, count, stride) : make_layer<BasicBlock>(planes, count, stride);

@@ -43,8 +43,9 @@ OcrBatch OcrBatchPrefetcher::build(const std::vector<SampleRef>& samples) {
   return batch;
 }
 
-BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uint32_t seed, std::size_t skip_batches)
-    : shuffle_random_(seed) {
+BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uint32_t seed, std::size_t skip_batches,
+                                         distributed::Shard shard)
+    : shard_(shard), shuffle_random_(seed) {
   require(options.batch_size > 0, "--batch_size must be positive, got {}", options.batch_size);
   require(options.total_data_usage_ratio > 0.0 && options.total_data_usage_ratio <= 1.0,
           "--total_data_usage_ratio must be in (0, 1], got {}", options.total_data_usage_ratio);
@@ -98,6 +99,8 @@ BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uin
   const std::string total_line = fmt::format("Total_batch_size: {} = {}", sum, total_batch_size_);
   spdlog::info("{}", total_line);
   log_ += fmt::format("{}\n{}\n{}\n", dashes, total_line, dashes);
+  require(total_batch_size_ >= shard_.size, "--batch_size: a global batch of {} cannot be shared by {} ranks",
+          total_batch_size_, shard_.size);
 
   for (std::size_t skipped = 0; skipped < skip_batches; ++skipped) plan();
   const int channels = options.rgb ? 3 : 1;
@@ -106,6 +109,19 @@ BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uin
 }
 
 std::optional<std::vector<SampleRef>> BatchBalancedLoader::plan() {
+  if (shard_.whole()) return plan_global_batch();
+  for (;;) {
+    const std::vector<SampleRef> global = plan_global_batch();
+    if (global.size() < static_cast<std::size_t>(shard_.size)) continue;
+    std::vector<SampleRef> samples;
+    for (std::size_t row = 0; row < global.size(); ++row) {
+      if (shard_.owns(row)) samples.push_back(global[row]);
+    }
+    return samples;
+  }
+}
+
+std::vector<SampleRef> BatchBalancedLoader::plan_global_batch() {
   std::vector<SampleRef> samples;
   for (std::size_t d = 0; d < streams_.size(); ++d) {
     Stream& stream = streams_[d];
@@ -136,16 +152,22 @@ OcrBatch BatchBalancedLoader::next() {
 }
 
 SequentialOcrLoader::SequentialOcrLoader(std::shared_ptr<const OcrSampleSource> dataset, const OcrDataOptions& options,
-                                         int batch_size)
-    : dataset_(std::move(dataset)), batch_size_(batch_size) {
+                                         int batch_size, distributed::Shard shard)
+    : dataset_(std::move(dataset)), batch_size_(batch_size), shard_(shard) {
   require(batch_size > 0, "batch size must be positive, got {}", batch_size);
   prefetcher_ = std::make_unique<OcrBatchPrefetcher>(
       [this]() -> std::optional<std::vector<SampleRef>> {
+        const auto batch = static_cast<std::size_t>(batch_size_);
+        while (position_ < dataset_->size() && !shard_.owns(batch_index_)) {  // another rank's batch
+          position_ += batch;
+          ++batch_index_;
+        }
         if (position_ >= dataset_->size()) return std::nullopt;
         std::vector<SampleRef> samples;
-        for (; position_ < dataset_->size() && samples.size() < static_cast<std::size_t>(batch_size_); ++position_) {
+        for (; position_ < dataset_->size() && samples.size() < batch; ++position_) {
           samples.push_back({dataset_.get(), position_});
         }
+        ++batch_index_;
         return samples;
       },
       collate_options(options), options.rgb ? 3 : 1, static_cast<std::size_t>(std::max(0, options.workers)));

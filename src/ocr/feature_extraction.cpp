@@ -34,10 +34,10 @@ ConvSequence make_vgg(int64_t input_channel, int64_t output_channel) {
   net->push_back(nn::ReLU(true));
   net->push_back(max_pool({2, 1}, {2, 1}));
   net->push_back(conv(c3, c4, 3, 1, 1, false));             // 11
-  net->push_back(nn::BatchNorm2d(c4));
+  net->push_back(models::BatchNorm2d(c4));
   net->push_back(nn::ReLU(true));
   net->push_back(conv(c4, c4, 3, 1, 1, false));             // 14
-  net->push_back(nn::BatchNorm2d(c4));
+  net->push_back(models::BatchNorm2d(c4));
   net->push_back(nn::ReLU(true));
   net->push_back(max_pool({2, 1}, {2, 1}));
   net->push_back(conv(c4, c4, 2, 1, 0, true));              // 18
@@ -46,11 +46,11 @@ ConvSequence make_vgg(int64_t input_channel, int64_t output_channel) {
 }
 
 GrclUnitImpl::GrclUnitImpl(int64_t channels) {
-  BN_gfu = register_module("BN_gfu", nn::BatchNorm2d(channels));
-  BN_grx = register_module("BN_grx", nn::BatchNorm2d(channels));
-  BN_fu = register_module("BN_fu", nn::BatchNorm2d(channels));
-  BN_rx = register_module("BN_rx", nn::BatchNorm2d(channels));
-  BN_Gx = register_module("BN_Gx", nn::BatchNorm2d(channels));
+  BN_gfu = register_module("BN_gfu", models::BatchNorm2d(channels));
+  BN_grx = register_module("BN_grx", models::BatchNorm2d(channels));
+  BN_fu = register_module("BN_fu", models::BatchNorm2d(channels));
+  BN_rx = register_module("BN_rx", models::BatchNorm2d(channels));
+  BN_Gx = register_module("BN_Gx", models::BatchNorm2d(channels));
 }
 
 torch::Tensor GrclUnitImpl::forward(const torch::Tensor& wgf_u, const torch::Tensor& wgr_x, const torch::Tensor& wf_u,
@@ -64,7 +64,7 @@ GrclImpl::GrclImpl(int64_t input_channel, int64_t output_channel, int64_t iterat
   wgr_x = register_module("wgr_x", conv(output_channel, output_channel, 1, 1, 0, false));
   wf_u = register_module("wf_u", conv(input_channel, output_channel, 3, 1, 1, false));
   wr_x = register_module("wr_x", conv(output_channel, output_channel, 3, 1, 1, false));
-  BN_x_init = register_module("BN_x_init", nn::BatchNorm2d(output_channel));
+  BN_x_init = register_module("BN_x_init", models::BatchNorm2d(output_channel));
   GRCL = register_module("GRCL", nn::ModuleList());
   for (int64_t i = 0; i < iterations; ++i) GRCL->push_back(GrclUnit(output_channel));
 }
@@ -92,7 +92,7 @@ ConvSequence make_rcnn(int64_t input_channel, int64_t output_channel) {
   net->push_back(Grcl(c2, c3));                            // 7
   net->push_back(max_pool(2, {2, 1}, {0, 1}));
   net->push_back(conv(c3, c4, 2, 1, 0, false));            // 9
-  net->push_back(nn::BatchNorm2d(c4));
+  net->push_back(models::BatchNorm2d(c4));
   net->push_back(nn::ReLU(true));
   return net;
 }
@@ -101,23 +101,23 @@ OcrResNetImpl::OcrResNetImpl(int64_t input_channel, int64_t output_channel) {
   const int64_t blocks[4] = {output_channel / 4, output_channel / 2, output_channel, output_channel};
   int64_t inplanes = output_channel / 8;
   conv0_1 = register_module("conv0_1", conv(input_channel, output_channel / 16, 3, 1, 1, false));
-  bn0_1 = register_module("bn0_1", nn::BatchNorm2d(output_channel / 16));
+  bn0_1 = register_module("bn0_1", models::BatchNorm2d(output_channel / 16));
   conv0_2 = register_module("conv0_2", conv(output_channel / 16, inplanes, 3, 1, 1, false));
-  bn0_2 = register_module("bn0_2", nn::BatchNorm2d(inplanes));
+  bn0_2 = register_module("bn0_2", models::BatchNorm2d(inplanes));
   layer1 = register_module("layer1", make_layer(inplanes, blocks[0], 1));
   conv1 = register_module("conv1", conv(blocks[0], blocks[0], 3, 1, 1, false));
-  bn1 = register_module("bn1", nn::BatchNorm2d(blocks[0]));
+  bn1 = register_module("bn1", models::BatchNorm2d(blocks[0]));
   layer2 = register_module("layer2", make_layer(inplanes, blocks[1], 2));
   conv2 = register_module("conv2", conv(blocks[1], blocks[1], 3, 1, 1, false));
-  bn2 = register_module("bn2", nn::BatchNorm2d(blocks[1]));
+  bn2 = register_module("bn2", models::BatchNorm2d(blocks[1]));
   layer3 = register_module("layer3", make_layer(inplanes, blocks[2], 5));
   conv3 = register_module("conv3", conv(blocks[2], blocks[2], 3, 1, 1, false));
-  bn3 = register_module("bn3", nn::BatchNorm2d(blocks[2]));
+  bn3 = register_module("bn3", models::BatchNorm2d(blocks[2]));
   layer4 = register_module("layer4", make_layer(inplanes, blocks[3], 3));
   conv4_1 = register_module("conv4_1", conv(blocks[3], blocks[3], 2, {2, 1}, {0, 1}, false));
-  bn4_1 = register_module("bn4_1", nn::BatchNorm2d(blocks[3]));
+  bn4_1 = register_module("bn4_1", models::BatchNorm2d(blocks[3]));
   conv4_2 = register_module("conv4_2", conv(blocks[3], blocks[3], 2, 1, 0, false));
-  bn4_2 = register_module("bn4_2", nn::BatchNorm2d(blocks[3]));
+  bn4_2 = register_module("bn4_2", models::BatchNorm2d(blocks[3]));
 }
 
 torch::nn::Sequential OcrResNetImpl::make_layer(int64_t& inplanes, int64_t planes, int blocks) {

@@ -33,36 +33,58 @@ torch::Tensor recognition_loss(const OcrModel& model, const torch::Tensor& logit
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(0));
 }
 
+RecognitionLossTerms recognition_loss_terms(const OcrModel& model, const torch::Tensor& logits,
+                                            const EncodedText& target) {
+  namespace F = torch::nn::functional;
+  if (model->options().Prediction == "CTC") {
+    const auto batch = logits.size(0);
+    const auto log_probs = logits.log_softmax(2).permute({1, 0, 2});
+    const auto input_lengths = torch::full({batch}, logits.size(1), torch::kLong);
+    const auto per_sample = F::ctc_loss(log_probs, target.text.to(logits.device()), input_lengths, target.length,
+                                        F::CTCLossFuncOptions().blank(0).zero_infinity(true).reduction(torch::kNone));
+    // What reduction "mean" averages: each sample's loss over its target length.
+    const auto lengths = target.length.to(logits.device()).clamp_min(1).to(per_sample.scalar_type());
+    return {(per_sample / lengths).sum(), static_cast<double>(batch)};
+  }
+  const auto shifted = target.text.slice(1, 1).to(logits.device());
+  const auto steps = std::min(logits.size(1), shifted.size(1));
+  const auto targets = shifted.slice(1, 0, steps).reshape({-1});
+  const auto sum = F::cross_entropy(logits.slice(1, 0, steps).reshape({-1, logits.size(2)}), targets,
+                                    F::CrossEntropyFuncOptions().ignore_index(0).reduction(torch::kSum));
+  return {sum, static_cast<double>((targets != 0).sum().item<int64_t>())};
+}
+
+void ValidationResult::update_means() {
+  if (samples == 0) return;
+  loss = batches > 0 ? loss_sum / static_cast<double>(batches) : 0.0;
+  accuracy = 100.0 * static_cast<double>(correct) / static_cast<double>(samples);
+  norm_ED = norm_ED_sum / static_cast<double>(samples);
+}
+
 ValidationResult run_validation(OcrModel& model, const LabelConverter& converter, SequentialOcrLoader& loader,
                                 const c10::Device& device, const ScoringRules& rules) {
   torch::NoGradGuard no_grad;
   models::PackedWeightsScope packed_weights;  // fixed for this validation round
   ValidationResult result;
-  double loss_sum = 0.0, norm_ed_sum = 0.0;
-  std::size_t batches = 0, correct = 0;
   while (auto batch = loader.next()) {
     const auto images = batch->images.to(device);
     const auto target = converter.encode(batch->labels, model->options().batch_max_length);
     const auto start = std::chrono::steady_clock::now();
     const Recognition recognition = recognize(model, converter, images);
     result.inference_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    loss_sum += recognition_loss(model, recognition.logits, target).item<double>();
-    ++batches;
+    result.loss_sum += recognition_loss(model, recognition.logits, target).item<double>();
+    ++result.batches;
     for (std::size_t i = 0; i < batch->labels.size(); ++i) {
       const SampleScore score = score_prediction(recognition.predictions[i], batch->labels[i], rules);
-      correct += score.correct ? 1 : 0;
-      norm_ed_sum += score.norm_ED;
+      result.correct += score.correct ? 1 : 0;
+      result.norm_ED_sum += score.norm_ED;
       result.ground_truths.push_back(batch->labels[i]);
       result.predictions.push_back(recognition.predictions[i]);
       result.confidence.push_back(recognition.confidence[i]);
     }
     result.samples += batch->labels.size();
   }
-  if (result.samples > 0) {
-    result.loss = loss_sum / static_cast<double>(batches);
-    result.accuracy = 100.0 * static_cast<double>(correct) / static_cast<double>(result.samples);
-    result.norm_ED = norm_ed_sum / static_cast<double>(result.samples);
-  }
+  result.update_means();
   return result;
 }
 

@@ -9,12 +9,15 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 
 #include "cargovision/core/atomic_file.h"
 #include "cargovision/core/device.h"
 #include "cargovision/core/error.h"
 #include "cargovision/core/interrupt.h"
 #include "cargovision/core/progress.h"
+#include "cargovision/distributed/data_parallel.h"
 #include "cargovision/io/checkpoint_sidecar.h"
 #include "cargovision/io/json_file.h"
 #include "cargovision/models/fast_kernels.h"
@@ -108,7 +111,7 @@ std::string validation_log(int iteration, const OcrTrainOptions& o, double train
   text += fmt::format("{:17s}: {:0.3f}, {:17s}: {:0.2f}\n", "Best_accuracy", best_accuracy, "Best_norm_ED", best_norm_ed);
   const std::string dashes(80, '-');
   text += fmt::format("{}\n{:25s} | {:25s} | Confidence Score & T/F\n{}\n", dashes, "Ground Truth", "Prediction", dashes);
-  for (std::size_t i = 0; i < std::min<std::size_t>(5, v.samples); ++i) {
+  for (std::size_t i = 0; i < std::min<std::size_t>(5, v.predictions.size()); ++i) {
     text += fmt::format("{:25s} | {:25s} | {:0.4f}\t{}\n", v.ground_truths[i], v.predictions[i], v.confidence[i],
                         v.predictions[i] == v.ground_truths[i] ? "True" : "False");
   }
@@ -129,13 +132,16 @@ double scheduled_lr(const OcrTrainOptions& o, int iteration, int optimizer_start
   return o.lr * factor;
 }
 
-OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
+OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGroup* group) {
   const c10::Device device = parse_device(options.device);
   configure_threads(options.threads);
   models::use_kernels(options.kernels);
   torch::manual_seed(options.manualSeed);
+  const bool writes_files = group == nullptr || group->is_main();
+  const distributed::Shard shard = group != nullptr ? group->shard() : distributed::Shard{};
+  const double ranks = static_cast<double>(shard.size);
   const fs::path run_dir = fs::path(options.saved_models_dir) / options.exp_name;
-  fs::create_directories(run_dir);
+  if (writes_files) fs::create_directories(run_dir);
   OcrTrainSummary summary;
   summary.run_dir = run_dir.string();
 
@@ -145,9 +151,11 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
   require(start_iteration < options.num_iter, "{}: saved at iteration {}, which already reaches --num_iter {}",
           options.saved_model, start_iteration, options.num_iter);
   const OcrDataOptions data = data_options(options);
-  BatchBalancedLoader train_loader(data, options.manualSeed, static_cast<std::size_t>(start_iteration));
+  BatchBalancedLoader train_loader(data, options.manualSeed, static_cast<std::size_t>(start_iteration), shard);
   auto validation = open_validation_source(options.valid_data, data);
-  append_text(run_dir / "log_dataset.txt", train_loader.log() + validation.log + std::string(80, '-') + "\n");
+  if (writes_files) {
+    append_text(run_dir / "log_dataset.txt", train_loader.log() + validation.log + std::string(80, '-') + "\n");
+  }
   const auto valid = validation.source;
   const int batch_size = train_loader.total_batch_size();  // the original replaces opt.batch_size by it
 
@@ -185,6 +193,16 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
   }
   model->to(device);
   model->train();
+  std::unique_ptr<distributed::GradientAverager> gradient_averager;
+  if (group != nullptr) {
+    // Every rank loaded the same files; rank 0's copy is nevertheless made everyone's.
+    distributed::broadcast_module_state(*group, *model);
+    if (group->options().sync_batch_norm) distributed::synchronize_batch_norm(*group, *model);
+    gradient_averager = std::make_unique<distributed::GradientAverager>(*group, *model);
+    spdlog::info("data-parallel: {} ranks ({}), each loading {} or {} of every batch of {}", group->size(),
+                 group->backend_name(), batch_size / group->size(),
+                 (batch_size + group->size() - 1) / group->size(), batch_size);
+  }
 
   std::vector<torch::Tensor> stages, transformation;
   for (const auto& item : model->named_parameters()) {
@@ -208,12 +226,16 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
   }
   nlohmann::json options_json = options;
   options_json["num_class"] = converter->num_class();
-  write_json_file((run_dir / "options.json").string(), options_json);
-  append_text(run_dir / "opt.txt", options_text(options, converter->num_class()));
+  options_json["world_size"] = shard.size;
+  if (writes_files) {
+    write_json_file((run_dir / "options.json").string(), options_json);
+    append_text(run_dir / "opt.txt", options_text(options, converter->num_class()));
+  }
 
   const ocr::ScoringRules scoring{options.sensitive, options.data_filtering_off,
                                   decode_utf8(options.character, "--character")};
   const auto save = [&](const std::string& name, int iteration, const ocr::ValidationResult& result) {
+    if (!writes_files) return;
     nlohmann::json sidecar{{"iteration", iteration},         {"accuracy", result.accuracy},
                            {"norm_ED", result.norm_ED},       {"best_accuracy", summary.best_accuracy},
                            {"best_norm_ED", summary.best_norm_ED}, {"options", options_json}};
@@ -228,13 +250,14 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
   };
 
   install_interrupt_handler();
-  ProgressLine progress("train_ocr", options.num_iter - start_iteration, "it");
+  std::optional<ProgressLine> progress;
+  if (writes_files) progress.emplace("train_ocr", options.num_iter - start_iteration, "it");
   double loss_sum = 0.0;
   int loss_count = 0;
   const auto start_time = std::chrono::steady_clock::now();
   int iteration = start_iteration;
   for (; iteration < options.num_iter; ++iteration) {
-    if (interrupt_requested()) {
+    if (group == nullptr && interrupt_requested()) {
       summary.interrupted = true;
       break;
     }
@@ -244,8 +267,22 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
     torch::Tensor logits = options.Prediction == "CTC"
                                ? model->forward(images, target.text.to(device), true)
                                : model->forward(images, target.text.slice(1, 0, -1).to(device), true);
-    torch::Tensor loss = ocr::recognition_loss(model, logits, target);
-    const double loss_value = loss.item<double>();
+    torch::Tensor loss;
+    double loss_value = 0.0;
+    if (group == nullptr) {
+      loss = ocr::recognition_loss(model, logits, target);
+      loss_value = loss.item<double>();
+    } else {
+      // The global batch's loss; the stop request of any rank (Ctrl-C) travels with it, so all stop here.
+      const auto terms = ocr::recognition_loss_terms(model, logits, target);
+      const auto totals = group->sum({terms.sum.item<double>(), terms.count, interrupt_requested() ? 1.0 : 0.0});
+      if (totals[2] > 0) {
+        summary.interrupted = true;
+        break;
+      }
+      loss_value = totals[0] / totals[1];
+      loss = terms.sum * (ranks / totals[1]);  // the Reducer divides the summed gradients by the rank count
+    }
     if (!std::isfinite(loss_value)) {
       throw Error(fmt::format("{}: training loss became {} at iteration {}; stopped. The last good checkpoints are in "
                               "{} (try a lower --lr or --grad_clip)",
@@ -254,20 +291,36 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
     model->zero_grad();
     const double lr = scheduled_lr(options, iteration, optimizer_start);
     optimizer.set_lr(lr);
-    loss.backward();
+    if (gradient_averager) {
+      gradient_averager->backward(loss);
+    } else {
+      loss.backward();
+    }
     torch::nn::utils::clip_grad_norm_(trainable, options.grad_clip);
     optimizer.step();
     loss_sum += loss_value;
     ++loss_count;
-    progress.advance(1, fmt::format("loss {:.4f} lr {:.2g} batch {}", loss_value, lr, batch_size));
+    if (progress) progress->advance(1, fmt::format("loss {:.4f} lr {:.2g} batch {}", loss_value, lr, batch_size));
 
     // As the original: at the first iteration of a run and every valInterval; a resumed run keeps the schedule.
     if ((iteration + 1) % options.valInterval == 0 || (iteration == 0 && !resuming)) {
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+      if (group != nullptr && !group->options().sync_batch_norm) distributed::broadcast_buffers(*group, *model);
       model->eval();
-      SequentialOcrLoader valid_loader(valid, data, batch_size);
-      const auto result = ocr::run_validation(model, *converter, valid_loader, device, scoring);
+      SequentialOcrLoader valid_loader(valid, data, batch_size, shard);
+      auto result = ocr::run_validation(model, *converter, valid_loader, device, scoring);
       model->train();
+      if (group != nullptr) {  // each rank validated every size-th batch
+        const auto totals = group->sum({result.loss_sum, static_cast<double>(result.batches),
+                                        static_cast<double>(result.correct), result.norm_ED_sum,
+                                        static_cast<double>(result.samples)});
+        result.loss_sum = totals[0];
+        result.batches = static_cast<std::size_t>(totals[1]);
+        result.correct = static_cast<std::size_t>(totals[2]);
+        result.norm_ED_sum = totals[3];
+        result.samples = static_cast<std::size_t>(totals[4]);
+        result.update_means();
+      }
       if (result.accuracy > summary.best_accuracy) {
         summary.best_accuracy = result.accuracy;
         save("best_accuracy.pth", iteration + 1, result);
@@ -281,23 +334,28 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options) {
                                                result, elapsed, summary.best_accuracy, summary.best_norm_ED);
       loss_sum = 0.0;
       loss_count = 0;
-      append_text(run_dir / "log_train.txt", block);
-      try {
-        ocr::write_training_curves((run_dir / "log_train.txt").string(), (run_dir / "curves.png").string());
-      } catch (const std::exception& e) {
-        spdlog::warn("curves.png not updated: {}", e.what());  // a picture is not worth stopping the run for
+      if (writes_files) {
+        append_text(run_dir / "log_train.txt", block);
+        try {
+          ocr::write_training_curves((run_dir / "log_train.txt").string(), (run_dir / "curves.png").string());
+        } catch (const std::exception& e) {
+          spdlog::warn("curves.png not updated: {}", e.what());  // a picture is not worth stopping the run for
+        }
       }
       spdlog::info("validation at {}:\n{}", iteration + 1, block);
     }
   }
-  progress.finish();
+  if (progress) progress->finish();
   summary.iterations_done = iteration;
   if (summary.interrupted) {
     ocr::ValidationResult none;
     save("latest.pth", iteration, none);
-    spdlog::warn("interrupted at iteration {}; saved {} (resume with --saved_model)", iteration,
-                 (run_dir / "latest.pth").string());
+    if (writes_files) {
+      spdlog::warn("interrupted at iteration {}; saved {} (resume with --saved_model)", iteration,
+                   (run_dir / "latest.pth").string());
+    }
   }
+  if (group != nullptr) group->barrier();  // every rank leaves once rank 0 has written everything
   return summary;
 }
 

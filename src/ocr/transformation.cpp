@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "cargovision/models/batch_norm.h"
 #include "cargovision/models/fast_conv2d.h"
 
 namespace cargovision::ocr {
@@ -11,7 +12,7 @@ namespace {
 
 void add_conv_block(nn::Sequential& sequence, int64_t in, int64_t out) {
   sequence->push_back(models::FastConv2d(nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
-  sequence->push_back(nn::BatchNorm2d(out));
+  sequence->push_back(models::BatchNorm2d(out));
   sequence->push_back(nn::ReLU(true));
 }
 

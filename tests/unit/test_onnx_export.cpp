@@ -94,7 +94,7 @@ class LibTorchKernels {
 void calibrate_batch_norms(torch::nn::Module& model, const std::function<void(const torch::Tensor&)>& forward,
                            torch::IntArrayRef input_shape) {
   for (auto& module : model.modules()) {
-    if (auto* norm = module->as<torch::nn::BatchNorm2dImpl>()) norm->options.momentum(c10::nullopt);
+    if (auto* norm = module->as<cargovision::models::BatchNorm2dImpl>()) norm->options.momentum(c10::nullopt);
   }
   model.train();
   torch::NoGradGuard no_grad;

@@ -17,6 +17,7 @@
 #include "cargovision/data/image_folder.h"
 #include "cargovision/data/image_pipeline.h"
 #include "cargovision/data/numpy_random.h"
+#include "cargovision/distributed/rank.h"
 
 namespace cargovision {
 
@@ -25,6 +26,10 @@ struct ImageBatch {
   torch::Tensor labels;               // [B] float32 (0/1...), -1 for unlabeled samples
   std::vector<std::size_t> indices;   // positions in the loader's sample list
   std::size_t attempted = 0;          // files this batch tried to read, unreadable ones included
+  // With a shard: the rows of the global batch this rank's images are (before unreadable ones left
+  // it), and its size. Such a batch may hold no image: every rank sees every global batch.
+  std::vector<int64_t> global_rows;
+  std::size_t global_size = 0;
 };
 
 struct BatchLoaderOptions {
@@ -37,6 +42,9 @@ struct BatchLoaderOptions {
   bool fold_single_remainder = false;
   std::uint32_t seed = 0;
   AugmentOptions augmentation;        // used when pipeline.augment is true
+  // A data-parallel rank's rows of every batch; augmentation is drawn for the whole global batch, so
+  // each image is transformed as in a single process.
+  distributed::Shard shard;
 };
 
 class ImageBatchLoader {

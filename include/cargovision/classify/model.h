@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 #include "cargovision/models/backbone.h"
 
@@ -21,9 +22,20 @@ class ClassifierHeadImpl : public torch::nn::Module {
   explicit ClassifierHeadImpl(const ClassifierHeadOptions& options);
   torch::Tensor forward(torch::Tensor feature_map);  // [B, C, h, w] -> [B] logits
 
+  // A data-parallel rank's part of a global batch: the next forward's samples are rows `rows` of a
+  // batch of `global_size`, and dropout takes those rows of the mask drawn for the whole batch, so the
+  // ranks together drop what one process would. Cleared by the forward that uses it.
+  void set_global_rows(std::vector<int64_t> rows, int64_t global_size);
+
   torch::nn::Dropout dropout{nullptr};
   torch::nn::Linear hidden{nullptr};
   torch::nn::Linear output{nullptr};
+
+ private:
+  torch::Tensor distributed_dropout(const torch::Tensor& x);
+
+  std::vector<int64_t> global_rows_;
+  int64_t global_size_ = 0;
 };
 TORCH_MODULE(ClassifierHead);
 

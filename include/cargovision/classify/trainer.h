@@ -8,6 +8,9 @@
 #include "cargovision/classify/options.h"
 
 namespace cargovision {
+namespace distributed {
+class ProcessGroup;
+}
 
 struct TrainSummary {
   int epochs_run = 0;
@@ -25,6 +28,10 @@ struct TrainSummary {
 // Trains the cargo classifier as the seed's Keras script does (see docs in README); writes
 // options.json, best.pt/.json (on strict val_loss improvement), last.pt/.json, history.csv/.png
 // and train.log into options.output_dir.
-TrainSummary train_classifier(const TrainOptions& options);
+// With a process group this process is one rank of a data-parallel run: --batch-size stays the global
+// batch, each rank reads its rows of every batch (and of the validation batches); gradients, batch-norm
+// statistics, dropout masks, augmentation and the reported figures are those of the whole batch, so the
+// run trains as one process would. Rank 0 alone writes the run's files.
+TrainSummary train_classifier(const TrainOptions& options, distributed::ProcessGroup* group = nullptr);
 
 }  // namespace cargovision

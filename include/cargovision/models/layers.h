@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "cargovision/models/batch_norm.h"
 #include "cargovision/models/fast_conv2d.h"
 
 namespace cargovision::models {

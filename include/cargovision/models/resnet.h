@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "cargovision/models/batch_norm.h"
 #include "cargovision/models/fast_conv2d.h"
 
 namespace cargovision::models {
@@ -20,7 +21,7 @@ class BasicBlockImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
 
   FastConv2d conv1{nullptr}, conv2{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  BatchNorm2d bn1{nullptr}, bn2{nullptr};
   torch::nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(BasicBlock);
@@ -32,7 +33,7 @@ class BottleneckImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
 
   FastConv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+  BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(Bottleneck);
@@ -44,7 +45,7 @@ class ResNetImpl : public torch::nn::Module {
   int64_t feature_channels() const { return feature_channels_; }
 
   FastConv2d conv1{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr};
+  BatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
   torch::nn::Linear fc{nullptr};
 

@@ -14,6 +14,7 @@
 
 #include "cargovision/core/prefetcher.h"
 #include "cargovision/core/thread_pool.h"
+#include "cargovision/distributed/rank.h"
 #include "cargovision/ocr/align_collate.h"
 #include "cargovision/ocr/lmdb_dataset.h"
 #include "cargovision/ocr/sample_source.h"
@@ -57,9 +58,13 @@ class OcrBatchPrefetcher {
 // "synth" is the code-crop generator's endless stream instead of LMDBs (see synthetic_codes.h).
 // `skip_batches` plans and drops that many batches first: a resumed run continues every stream where
 // the interrupted one stopped instead of replaying its first batches.
+// In a data-parallel run every rank plans the same global batches and loads only its shard's rows of
+// each (a global batch with fewer samples than ranks, possible only at the end of a dataset's pass,
+// is left out on every rank).
 class BatchBalancedLoader {
  public:
-  BatchBalancedLoader(const OcrDataOptions& options, std::uint32_t seed, std::size_t skip_batches = 0);
+  BatchBalancedLoader(const OcrDataOptions& options, std::uint32_t seed, std::size_t skip_batches = 0,
+                      distributed::Shard shard = {});
 
   OcrBatch next();
   int total_batch_size() const { return total_batch_size_; }
@@ -75,7 +80,9 @@ class BatchBalancedLoader {
     std::size_t position = 0;
   };
   std::optional<std::vector<SampleRef>> plan();
+  std::vector<SampleRef> plan_global_batch();
 
+  distributed::Shard shard_;
   std::vector<std::shared_ptr<const OcrSampleSource>> datasets_;
   std::vector<Stream> streams_;
   std::vector<int> batch_sizes_;
@@ -85,16 +92,20 @@ class BatchBalancedLoader {
   std::unique_ptr<OcrBatchPrefetcher> prefetcher_;
 };
 
-// Every sample of a dataset once, in order, in batches: validation and demo.
+// Every sample of a dataset once, in order, in batches: validation and demo. With a shard, only the
+// batches b with b % size == rank (whole batches, so that per-batch means add up as in one process).
 class SequentialOcrLoader {
  public:
-  SequentialOcrLoader(std::shared_ptr<const OcrSampleSource> dataset, const OcrDataOptions& options, int batch_size);
+  SequentialOcrLoader(std::shared_ptr<const OcrSampleSource> dataset, const OcrDataOptions& options, int batch_size,
+                      distributed::Shard shard = {});
   std::optional<OcrBatch> next();
 
  private:
   std::shared_ptr<const OcrSampleSource> dataset_;
   std::size_t position_ = 0;
+  std::size_t batch_index_ = 0;
   int batch_size_;
+  distributed::Shard shard_;
   std::unique_ptr<OcrBatchPrefetcher> prefetcher_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "cargovision/models/batch_norm.h"
 #include "cargovision/models/fast_conv2d.h"
 
 namespace cargovision::ocr {
@@ -24,7 +25,7 @@ class GrclUnitImpl : public torch::nn::Module {
   explicit GrclUnitImpl(int64_t channels);
   torch::Tensor forward(const torch::Tensor& wgf_u, const torch::Tensor& wgr_x, const torch::Tensor& wf_u,
                         const torch::Tensor& wr_x);
-  torch::nn::BatchNorm2d BN_gfu{nullptr}, BN_grx{nullptr}, BN_fu{nullptr}, BN_rx{nullptr}, BN_Gx{nullptr};
+  models::BatchNorm2d BN_gfu{nullptr}, BN_grx{nullptr}, BN_fu{nullptr}, BN_rx{nullptr}, BN_Gx{nullptr};
 };
 TORCH_MODULE(GrclUnit);
 
@@ -33,7 +34,7 @@ class GrclImpl : public torch::nn::Module {
   GrclImpl(int64_t input_channel, int64_t output_channel, int64_t iterations = 5);
   torch::Tensor forward(torch::Tensor input);
   models::FastConv2d wgf_u{nullptr}, wgr_x{nullptr}, wf_u{nullptr}, wr_x{nullptr};
-  torch::nn::BatchNorm2d BN_x_init{nullptr};
+  models::BatchNorm2d BN_x_init{nullptr};
   torch::nn::ModuleList GRCL{nullptr};
 };
 TORCH_MODULE(Grcl);
@@ -49,7 +50,7 @@ class OcrResNetImpl : public torch::nn::Module {
   torch::nn::Sequential make_layer(int64_t& inplanes, int64_t planes, int blocks);
   models::FastConv2d conv0_1{nullptr}, conv0_2{nullptr}, conv1{nullptr}, conv2{nullptr}, conv3{nullptr},
       conv4_1{nullptr}, conv4_2{nullptr};
-  torch::nn::BatchNorm2d bn0_1{nullptr}, bn0_2{nullptr}, bn1{nullptr}, bn2{nullptr}, bn3{nullptr}, bn4_1{nullptr},
+  models::BatchNorm2d bn0_1{nullptr}, bn0_2{nullptr}, bn1{nullptr}, bn2{nullptr}, bn3{nullptr}, bn4_1{nullptr},
       bn4_2{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
 };

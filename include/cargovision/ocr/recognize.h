@@ -29,11 +29,25 @@ Recognition recognize(OcrModel& model, const LabelConverter& converter, const to
 // For Attn, `logits` are the steps predicted after [GO] and compared with the text shifted left.
 torch::Tensor recognition_loss(const OcrModel& model, const torch::Tensor& logits, const EncodedText& target);
 
+// The same loss as a sum and what it is averaged over (CTC: samples, each loss divided by its text
+// length; Attn: the target tokens), for a batch split over ranks: sum over ranks / count over ranks.
+struct RecognitionLossTerms {
+  torch::Tensor sum;
+  double count = 0.0;
+};
+RecognitionLossTerms recognition_loss_terms(const OcrModel& model, const torch::Tensor& logits,
+                                            const EncodedText& target);
+
 struct ValidationResult {
   double loss = 0.0;
   double accuracy = 0.0;   // percent
   double norm_ED = 0.0;
   std::size_t samples = 0;
+  // The sums behind loss (a mean of per-batch means, as the original), accuracy and norm_ED; ranks
+  // that validated parts of a set add theirs up and call update_means().
+  double loss_sum = 0.0, norm_ED_sum = 0.0;
+  std::size_t batches = 0, correct = 0;
+  void update_means();
   double inference_seconds = 0.0;
   std::vector<std::string> ground_truths, predictions;
   std::vector<double> confidence;

@@ -8,6 +8,9 @@
 #include "cargovision/ocr/options.h"
 
 namespace cargovision {
+namespace distributed {
+class ProcessGroup;
+}
 
 struct OcrTrainSummary {
   std::string run_dir;
@@ -23,7 +26,10 @@ struct OcrTrainSummary {
 // up again, as Adam's first steps from empty moments are full-size whatever the gradient.
 double scheduled_lr(const OcrTrainOptions& options, int iteration, int optimizer_start = 0);
 
-// Options must have been finalize()d.
-OcrTrainSummary train_ocr(const OcrTrainOptions& options);
+// Options must have been finalize()d. With a process group this process is one rank of a data-parallel
+// run: --batch_size stays the global batch (each rank loads its share of every ratio-mixed batch), the
+// gradients, batch-norm statistics, losses and validation scores are those of the whole batch, so the
+// run trains as one process would; rank 0 alone writes the run's files.
+OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGroup* group = nullptr);
 
 }  // namespace cargovision
