@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     if (!options.resume.empty()) options.output_dir = options.resume;
 
+    options.device = cargovision::distributed::device_for_rank(options.device);
     const auto group = cargovision::distributed::join_from_environment(distributed, cargovision::parse_device(options.device));
     if (!group || group->is_main()) std::filesystem::create_directories(options.output_dir);
     cargovision::distributed::setup_rank_logging(group.get(), options.log_level,

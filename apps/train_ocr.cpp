@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     cargovision::finalize(options);
 
+    options.device = cargovision::distributed::device_for_rank(options.device);
     const auto group = cargovision::distributed::join_from_environment(distributed, cargovision::parse_device(options.device));
     const auto run_dir = std::filesystem::path(options.saved_models_dir) / options.exp_name;
     if (!group || group->is_main()) std::filesystem::create_directories(run_dir);

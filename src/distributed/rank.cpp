@@ -51,6 +51,12 @@ std::optional<RankInfo> rank_info_from_environment() {
   return info;
 }
 
+std::string device_for_rank(const std::string& device) {
+  if (device != "cuda") return device;
+  const auto info = rank_info_from_environment();
+  return info && info->world_size > 1 ? fmt::format("cuda:{}", info->local_rank) : device;
+}
+
 void validate(const DistributedOptions& options) {
   require(options.backend == "auto" || options.backend == "gloo" || options.backend == "nccl",
           "--dist_backend {}: unknown backend (use auto, gloo or nccl)", options.backend);

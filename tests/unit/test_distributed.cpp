@@ -157,6 +157,9 @@ TEST(RankEnvironment, ReadsTorchrunVariablesAndNamesABadOne) {
   EXPECT_EQ(info->world_size, 2);
   EXPECT_EQ(info->master_addr, "10.0.0.7");
   EXPECT_EQ(info->master_port, 29511);
+  EXPECT_EQ(dist::device_for_rank("cuda"), "cuda:1");  // one GPU per local rank
+  EXPECT_EQ(dist::device_for_rank("cuda:0"), "cuda:0");
+  EXPECT_EQ(dist::device_for_rank("cpu"), "cpu");
   ::setenv("RANK", "2", 1);
   try {
     dist::rank_info_from_environment();

@@ -20,6 +20,10 @@ struct RankInfo {
 // values are an Error naming the variable.
 std::optional<RankInfo> rank_info_from_environment();
 
+// The device a rank trains on: plain "cuda" in a distributed run becomes "cuda:LOCAL_RANK" (one GPU per
+// local rank, as torchrun's convention); anything else is kept.
+std::string device_for_rank(const std::string& device);
+
 // Options of the process group, not of the training (they change nothing in the result).
 struct DistributedOptions {
   std::string backend = "auto";  // auto (nccl on CUDA when LibTorch has it, else gloo) | gloo | nccl
