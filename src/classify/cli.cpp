@@ -47,7 +47,7 @@ void add_train_options(CLI::App& app, TrainOptions& o, std::string& config_file)
       ->capture_default_str();
   app.add_option("--seed", o.seed, "random seed (initialisation, shuffling, augmentation)")->capture_default_str();
   app.add_option("--workers", o.workers, "image decoding threads")->capture_default_str();
-  app.add_option("--threads", o.threads, "LibTorch compute threads (0 = one per core)")->capture_default_str();
+  app.add_option("--threads", o.threads, "LibTorch compute threads (0 = OMP_NUM_THREADS if set, else one per core)")->capture_default_str();
   app.add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--kernels", o.kernels, models::kKernelsHelp)->capture_default_str();
   app.add_option("--log-level,--log_level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
@@ -85,7 +85,7 @@ void add_test_options(CLI::App& app, TestOptions& o, std::string& config_file) {
   app.add_option("--threshold", o.threshold, "predict class 1 when its probability exceeds this")->capture_default_str();
   app.add_option("-b,--batch-size,--batch_size", o.batch_size, "batch size")->capture_default_str();
   app.add_option("--workers", o.workers, "image decoding threads")->capture_default_str();
-  app.add_option("--threads", o.threads, "LibTorch compute threads (0 = one per core)")->capture_default_str();
+  app.add_option("--threads", o.threads, "LibTorch compute threads (0 = OMP_NUM_THREADS if set, else one per core)")->capture_default_str();
   app.add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--kernels", o.kernels, models::kKernelsHelp)->capture_default_str();
   app.add_flag("--cam,!--no-cam", o.cam,

@@ -32,7 +32,7 @@ c10::Device parse_device(const std::string& name) {
 }
 
 int configure_threads(int requested) {
-  if (requested < 0) throw Error("--threads must be >= 0 (0 = one per core)");
+  if (requested < 0) throw Error("--threads must be >= 0 (0 = OMP_NUM_THREADS if set, else one per core)");
   int threads = requested;
   if (threads == 0) {
     // As PyTorch: OMP_NUM_THREADS, when set, is the default (scripts/launch.sh shares the cores out

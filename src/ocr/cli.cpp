@@ -28,7 +28,7 @@ void add_model_options(CLI::App& app, Options& o) {
   app.add_option("--batch_size", o.batch_size, "batch size")->capture_default_str();
   app.add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--kernels", o.kernels, models::kKernelsHelp)->capture_default_str();
-  app.add_option("--threads", o.threads, "LibTorch compute threads (0 = one per core)")->capture_default_str();
+  app.add_option("--threads", o.threads, "LibTorch compute threads (0 = OMP_NUM_THREADS if set, else one per core)")->capture_default_str();
   app.add_option("--log_level,--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
 }
 
