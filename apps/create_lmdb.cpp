@@ -10,7 +10,7 @@
 
 int main(int argc, char** argv) {
   return cargovision::run_guarded([&] {
-    cargovision::CreateLmdbOptions options;
+    cargovision::ocr::CreateLmdbOptions options;
     std::string log_level = "info";
     CLI::App app{"Create an LMDB dataset for train_ocr/demo_ocr from an image folder and a gt file "
                  "(one 'relative/image/path<TAB>label' a line, UTF-8). Keys image-%09d, label-%09d, num-samples, "
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     cargovision::setup_logging(log_level, "");
     cargovision::install_interrupt_handler();
     std::size_t written = 0, skipped = 0;
-    for (const auto& summary : cargovision::create_lmdb(options)) {
+    for (const auto& summary : cargovision::ocr::create_lmdb(options)) {
       written += summary.written;
       skipped += summary.skipped;
     }

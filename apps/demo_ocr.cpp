@@ -10,7 +10,7 @@
 
 int main(int argc, char** argv) {
   return cargovision::run_guarded([&] {
-    cargovision::OcrDemoOptions options;
+    cargovision::ocr::OcrDemoOptions options;
     std::string config = cargovision::find_config_argument(argc, argv);
     // Without a model of their own, users read with the shipped recognizer and its options; where it is
     // missing, the error says where it was looked for (after parsing, so --help still works).
@@ -22,22 +22,22 @@ int main(int argc, char** argv) {
         shipped_model_missing = e.what();
       }
     }
-    if (!config.empty()) options = cargovision::load_ocr_demo_options(config);
+    if (!config.empty()) options = cargovision::ocr::load_ocr_demo_options(config);
 
     CLI::App app{"Recognize every crop of --image_folder (or --lmdb) with a recognizer checkpoint; prints and writes "
                  "demo_result.csv (image_path,predicted_label,confidence[,GT,correct,char_accuracy]) and "
                  "log_demo_result.txt, and report.html (every crop, differences from the GT, errors first). The architecture options must match the checkpoint's. Without --saved_model and "
                  "--config it reads with the shipped recognizer (data/models/codes_recognizer)."};
     app.get_formatter()->column_width(36);
-    cargovision::add_ocr_demo_options(app, options, config);
+    cargovision::ocr::add_ocr_demo_options(app, options, config);
     CLI11_PARSE(app, argc, argv);
     if (options.saved_model.empty() && !shipped_model_missing.empty()) {
       throw cargovision::Error("--saved_model is required (" + shipped_model_missing + ")");
     }
-    cargovision::finalize(options);
+    cargovision::ocr::finalize(options);
     cargovision::setup_logging(options.log_level, "");
 
-    const auto summary = cargovision::demo_ocr(options);
+    const auto summary = cargovision::ocr::demo_ocr(options);
     if (summary.with_ground_truth > 0) {
       spdlog::info("word accuracy {:.4f} ({}/{})", static_cast<double>(summary.correct) / summary.with_ground_truth,
                    summary.correct, summary.with_ground_truth);

@@ -65,10 +65,10 @@ int main(int argc, char** argv) {
     if (!lmdb_output.empty()) {
       for (const char* split : {"training", "validation"}) {
         if (std::string(split) == "validation" && options.validation_per_folder == 0) continue;
-        cargovision::CreateLmdbOptions lmdb;
+        cargovision::ocr::CreateLmdbOptions lmdb;
         lmdb.inputPath = options.output_dir + "/" + split;
         lmdb.outputPath = lmdb_output + "/" + split;
-        cargovision::create_lmdb(lmdb);
+        cargovision::ocr::create_lmdb(lmdb);
       }
       spdlog::info("wrote LMDBs under {}", lmdb_output);
     }

@@ -37,11 +37,11 @@ OnnxExportSummary export_onnx(const OnnxExportOptions& options) {
     bytes = classifier_onnx(loaded.model, loaded.sidecar, options.opset);
   } else {
     require(fs::is_regular_file(options.config), "{}: no such options file", options.config);
-    OcrDemoOptions recognizer = load_ocr_demo_options(options.config);
+    ocr::OcrDemoOptions recognizer = ocr::load_ocr_demo_options(options.config);
     recognizer.saved_model = options.saved_model;
-    finalize(static_cast<OcrRecognizerOptions&>(recognizer));
+    ocr::finalize(static_cast<ocr::OcrRecognizerOptions&>(recognizer));
     const auto converter = ocr::make_converter(recognizer.Prediction, recognizer.character);
-    ocr::OcrModel model(model_options(recognizer, converter->num_class()));
+    ocr::OcrModel model(ocr::model_options(recognizer, converter->num_class()));
     ocr::load_ocr_checkpoint(*model, options.saved_model, /*fine_tune=*/false);
     summary.model = ocr::stage_name(model->options());
     bytes = recognizer_onnx(model, recognizer, options.opset);

@@ -85,15 +85,15 @@ std::string attention_decoder(ModuleEmitter& emit, ocr::AttentionImpl& attention
   return g.node("Concat", step_logits, {{"axis", int64_t{1}}}, "attention_logits");
 }
 
-nlohmann::json class_tokens(const OcrRecognizerOptions& options) {
+nlohmann::json class_tokens(const ocr::OcrRecognizerOptions& options) {
   nlohmann::json tokens = options.Prediction == "CTC" ? nlohmann::json{"[CTCblank]"} : nlohmann::json{"[GO]", "[s]"};
-  for (const char32_t c : decode_utf8(options.character, "character")) tokens.push_back(encode_utf8(std::u32string(1, c)));
+  for (const char32_t c : ocr::decode_utf8(options.character, "character")) tokens.push_back(ocr::encode_utf8(std::u32string(1, c)));
   return tokens;
 }
 
 }  // namespace
 
-std::string recognizer_onnx(ocr::OcrModel& model, const OcrRecognizerOptions& options, int opset) {
+std::string recognizer_onnx(ocr::OcrModel& model, const ocr::OcrRecognizerOptions& options, int opset) {
   const ocr::OcrModelOptions& o = model->options();
   const nlohmann::json tokens = class_tokens(options);
   TORCH_CHECK(static_cast<int64_t>(tokens.size()) == o.num_class, "the character set gives ", tokens.size(),

@@ -5,7 +5,7 @@
 #include "cargovision/core/error.h"
 #include "cargovision/data/pillow.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 int pad_resized_width(int width, int height, const AlignCollateOptions& options) {
   const double ratio = static_cast<double>(width) / static_cast<double>(height);
@@ -44,4 +44,4 @@ torch::Tensor align_collate(const std::vector<cv::Mat>& images, const AlignColla
   return batch;
 }
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

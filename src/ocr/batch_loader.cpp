@@ -9,7 +9,7 @@
 #include "cargovision/core/error.h"
 #include "cargovision/ocr/synthetic_codes.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 AlignCollateOptions collate_options(const OcrDataOptions& options) {
   require(options.imgH > 0 && options.imgW > 0, "--imgH and --imgW must be positive, got {} and {}", options.imgH,
@@ -190,4 +190,4 @@ ValidationSource open_validation_source(const std::string& valid_data, const Ocr
   return {std::make_shared<ConcatDataset>(std::move(hierarchy.dataset)), std::move(hierarchy.log)};
 }
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

@@ -2,7 +2,7 @@
 
 #include "cargovision/models/fast_kernels.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 namespace {
 
 // Options both apps share: the model's architecture, input geometry and labels.
@@ -90,4 +90,4 @@ void add_ocr_demo_options(CLI::App& app, OcrDemoOptions& o, std::string& config_
   add_model_options(app, o);
 }
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

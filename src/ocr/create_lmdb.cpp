@@ -17,7 +17,7 @@
 #include "cargovision/io/lmdb_store.h"
 #include "cargovision/ocr/text.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 namespace fs = std::filesystem;
 namespace {
 
@@ -169,4 +169,4 @@ std::vector<CreateLmdbSummary> create_lmdb(const CreateLmdbOptions& options) {
   return summaries;
 }
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

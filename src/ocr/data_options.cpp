@@ -8,7 +8,7 @@
 
 #include "cargovision/core/error.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 std::vector<std::string> split_dashes(const std::string& text) {
   std::vector<std::string> parts;
@@ -62,4 +62,4 @@ int per_dataset_batch_size(int batch_size, double ratio) {
   return std::max(static_cast<int>(rounded), 1);
 }
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

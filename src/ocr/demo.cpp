@@ -32,7 +32,7 @@
 #include "cargovision/ocr/text.h"
 #include "cargovision/report/html.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 namespace fs = std::filesystem;
 namespace {
 
@@ -135,9 +135,9 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
     if (!options.gt.empty()) attach_ground_truth(items, options);
   }
   // The model is loaded after the inputs are checked, so a wrong folder or gt file fails fast.
-  const auto converter = ocr::make_converter(options.Prediction, options.character);
-  ocr::OcrModel model(model_options(options, converter->num_class()));
-  ocr::load_ocr_checkpoint(*model, options.saved_model, /*fine_tune=*/false);
+  const auto converter = make_converter(options.Prediction, options.character);
+  OcrModel model(model_options(options, converter->num_class()));
+  load_ocr_checkpoint(*model, options.saved_model, /*fine_tune=*/false);
   model->to(device);
   model->eval();
 
@@ -145,11 +145,11 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
   const int channels = options.rgb ? 3 : 1;
   ThreadPool pool(static_cast<std::size_t>(std::max(0, options.workers)));
   OcrDemoSummary summary;
-  ocr::OcrReport report;
+  OcrReport report;
   std::vector<std::vector<std::string>> rows;
   const bool with_gt = std::any_of(items.begin(), items.end(), [](const DemoItem& i) { return i.has_ground_truth; });
   // The same rules as train_ocr's validation, so both report the same accuracy on the same crops.
-  const ocr::ScoringRules scoring{options.sensitive, options.data_filtering_off,
+  const ScoringRules scoring{options.sensitive, options.data_filtering_off,
                                   decode_utf8(options.character, "--character")};
   const std::string dashes(80, '-');
   std::string log = fmt::format("{}\n{:25s}\t{:25s}\tconfidence score\n{}\n", dashes, "image_path", "predicted_labels", dashes);
@@ -193,7 +193,7 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
     pool.parallel_for(kept.size(), [&](std::size_t k) { align_into(crops[kept[k]], collate, images[static_cast<long>(k)]); });
     const auto t0 = std::chrono::steady_clock::now();
     // Nothing after [s] is shown, so decoding may stop there (validation cannot: its loss needs every step).
-    const auto recognition = ocr::recognize(model, *converter, images.to(device), /*stop_when_all_ended=*/true);
+    const auto recognition = recognize(model, *converter, images.to(device), /*stop_when_all_ended=*/true);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (batches++ > 0 || end == items.size()) {  // the first batch warms up, unless it is the only one
       model_seconds += seconds;
@@ -205,7 +205,7 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
       const DemoItem& item = items[start + kept[k]];
       const std::string& pred = recognition.predictions[k];
       const double confidence = recognition.confidence[k];
-      ocr::OcrReportCrop* crop = options.report ? &report.crops[first_crop + k] : nullptr;
+      OcrReportCrop* crop = options.report ? &report.crops[first_crop + k] : nullptr;
       if (crop) {
         crop->name = item.name;
         crop->prediction = pred;
@@ -216,7 +216,7 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
       if (with_gt) {
         row.push_back(item.ground_truth);
         if (item.has_ground_truth) {
-          const ocr::SampleScore score = ocr::score_prediction(pred, item.ground_truth, scoring);
+          const SampleScore score = score_prediction(pred, item.ground_truth, scoring);
           const bool correct = score.correct;
           const double char_accuracy = score.norm_ED;
           summary.correct += correct ? 1 : 0;
@@ -271,10 +271,10 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
     report.ms_per_image = summary.ms_per_image;
     report.unreadable = summary.unreadable;
     summary.html_path = (fs::path(options.output_dir) / "report.html").string();
-    write_file_atomically(summary.html_path, ocr::format_ocr_report_html(report));
+    write_file_atomically(summary.html_path, format_ocr_report_html(report));
   }
   std::fputs(log.c_str(), stdout);
   return summary;
 }
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

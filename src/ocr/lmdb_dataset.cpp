@@ -12,7 +12,7 @@
 #include "cargovision/io/image_reader.h"
 #include "cargovision/ocr/text.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 namespace fs = std::filesystem;
 
 LmdbDataset::LmdbDataset(const std::string& path, const OcrDataOptions& options)
@@ -143,4 +143,4 @@ HierarchicalDataset hierarchical_dataset(const std::string& root, const OcrDataO
   return result;
 }
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

@@ -10,7 +10,7 @@
 #include "cargovision/ocr/converter.h"
 #include "cargovision/ocr/synthetic_codes.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 namespace {
 
 // Every field once, in the original's argument order: JSON (both ways) and opt.txt follow it.
@@ -122,7 +122,7 @@ void finalize(OcrRecognizerOptions& o) {
   require(o.input_channel == (o.rgb ? 3 : 1), "--input_channel {} does not match the {} crops: {}", o.input_channel,
           o.rgb ? "colour" : "grey", o.input_channel == 3 ? "add --rgb to read colour crops" : "leave --input_channel at 1 (3 with --rgb)");
   check_stages(o.Transformation, o.FeatureExtraction, o.SequenceModeling, o.Prediction);
-  ocr::check_character_set(o.character);
+  check_character_set(o.character);
   require(o.batch_max_length > 0, "--batch_max_length must be positive, got {}", o.batch_max_length);
   require(o.imgH >= 8 && o.imgW >= 8, "--imgH {} x --imgW {} is too small", o.imgH, o.imgW);
   require(o.batch_size > 0, "--batch_size must be positive, got {}", o.batch_size);
@@ -146,8 +146,8 @@ OcrDataOptions common_data_options(const OcrRecognizerOptions& o) {
   return data;
 }
 
-ocr::OcrModelOptions common_model_options(const OcrRecognizerOptions& o, int64_t num_class) {
-  ocr::OcrModelOptions model;
+OcrModelOptions common_model_options(const OcrRecognizerOptions& o, int64_t num_class) {
+  OcrModelOptions model;
   model.Transformation = o.Transformation;
   model.FeatureExtraction = o.FeatureExtraction;
   model.SequenceModeling = o.SequenceModeling;
@@ -238,8 +238,8 @@ OcrDataOptions data_options(const OcrDemoOptions& o) {
   return data;
 }
 
-ocr::OcrModelOptions model_options(const OcrTrainOptions& o, int64_t num_class) { return common_model_options(o, num_class); }
-ocr::OcrModelOptions model_options(const OcrDemoOptions& o, int64_t num_class) { return common_model_options(o, num_class); }
+OcrModelOptions model_options(const OcrTrainOptions& o, int64_t num_class) { return common_model_options(o, num_class); }
+OcrModelOptions model_options(const OcrDemoOptions& o, int64_t num_class) { return common_model_options(o, num_class); }
 
 std::string options_text(const OcrTrainOptions& options, int64_t num_class) {
   nlohmann::ordered_json ordered;
@@ -252,4 +252,4 @@ std::string options_text(const OcrTrainOptions& options, int64_t num_class) {
   return text + "---------------------------------------\n";
 }
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

@@ -9,7 +9,7 @@
 #include "cargovision/data/pillow.h"
 #include "cargovision/ocr/text.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 namespace {
 
 std::uint64_t mix(std::uint64_t value) {  // splitmix64's finaliser
@@ -77,4 +77,4 @@ std::uint64_t training_stream_seed(std::uint32_t manual_seed) {
   return mix(0x747261696e000000ULL ^ manual_seed);  // "train" tag: validation sets use plain seeds
 }
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

@@ -6,7 +6,7 @@
 
 #include "cargovision/core/error.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 std::u32string decode_utf8(std::string_view text, const std::string& origin) {
   std::u32string result;
@@ -83,4 +83,4 @@ std::string dataset_label(std::string_view utf8, bool sensitive, const std::u32s
   return encode_utf8(label);
 }
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

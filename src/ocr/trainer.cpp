@@ -30,7 +30,7 @@
 #include "cargovision/train/adadelta.h"
 #include "cargovision/train/optimizer_state.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 namespace fs = std::filesystem;
 namespace {
 
@@ -103,7 +103,7 @@ double sidecar_number(const fs::path& sidecar, const char* key, double fallback)
 }
 
 // The original's block after each validation: losses, current and best metrics, five predictions.
-std::string validation_log(int iteration, const OcrTrainOptions& o, double train_loss, const ocr::ValidationResult& v,
+std::string validation_log(int iteration, const OcrTrainOptions& o, double train_loss, const ValidationResult& v,
                            double elapsed, double best_accuracy, double best_norm_ed) {
   std::string text = fmt::format("[{}/{}] Train loss: {:0.5f}, Valid loss: {:0.5f}, Elapsed_time: {:0.5f}\n", iteration,
                                  o.num_iter, train_loss, v.loss, elapsed);
@@ -147,7 +147,7 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGr
 
   // A resumed run (--saved_model without --FT) continues the count, the best scores and the data streams.
   const bool resuming = !options.saved_model.empty() && !options.FT;
-  const int start_iteration = resuming ? ocr::checkpoint_iteration(options.saved_model) : 0;
+  const int start_iteration = resuming ? checkpoint_iteration(options.saved_model) : 0;
   require(start_iteration < options.num_iter, "{}: saved at iteration {}, which already reaches --num_iter {}",
           options.saved_model, start_iteration, options.num_iter);
   const OcrDataOptions data = data_options(options);
@@ -159,16 +159,16 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGr
   const auto valid = validation.source;
   const int batch_size = train_loader.total_batch_size();  // the original replaces opt.batch_size by it
 
-  const auto converter = ocr::make_converter(options.Prediction, options.character);
-  ocr::OcrModel model(model_options(options, converter->num_class()));
-  ocr::initialize_like_original(*model);
-  spdlog::info("model {}: {} trainable parameters, num_class {}", ocr::stage_name(model->options()),
-               ocr::count_trainable_parameters(*model), converter->num_class());
+  const auto converter = make_converter(options.Prediction, options.character);
+  OcrModel model(model_options(options, converter->num_class()));
+  initialize_like_original(*model);
+  spdlog::info("model {}: {} trainable parameters, num_class {}", stage_name(model->options()),
+               count_trainable_parameters(*model), converter->num_class());
   if (options.FT && options.saved_model.empty()) {
     spdlog::warn("--FT without --saved_model: nothing to fine-tune from, training from scratch");
   }
   if (!options.saved_model.empty()) {
-    const auto report = ocr::load_ocr_checkpoint(*model, options.saved_model, options.FT);
+    const auto report = load_ocr_checkpoint(*model, options.saved_model, options.FT);
     spdlog::info("loaded {} ({} tensors){}", options.saved_model, report.loaded.size(),
                  options.FT ? " for fine-tuning" : "");
     if (options.FT) {
@@ -232,9 +232,9 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGr
     append_text(run_dir / "opt.txt", options_text(options, converter->num_class()));
   }
 
-  const ocr::ScoringRules scoring{options.sensitive, options.data_filtering_off,
+  const ScoringRules scoring{options.sensitive, options.data_filtering_off,
                                   decode_utf8(options.character, "--character")};
-  const auto save = [&](const std::string& name, int iteration, const ocr::ValidationResult& result) {
+  const auto save = [&](const std::string& name, int iteration, const ValidationResult& result) {
     if (!writes_files) return;
     nlohmann::json sidecar{{"iteration", iteration},         {"accuracy", result.accuracy},
                            {"norm_ED", result.norm_ED},       {"best_accuracy", summary.best_accuracy},
@@ -246,7 +246,7 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGr
       optimizer.save(optimizer_state_path(path));
       described.push_back(optimizer_state_path(path).string());
     }
-    ocr::save_ocr_checkpoint(*model, path, sidecar, described);
+    save_ocr_checkpoint(*model, path, sidecar, described);
   };
 
   install_interrupt_handler();
@@ -270,11 +270,11 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGr
     torch::Tensor loss;
     double loss_value = 0.0;
     if (group == nullptr) {
-      loss = ocr::recognition_loss(model, logits, target);
+      loss = recognition_loss(model, logits, target);
       loss_value = loss.item<double>();
     } else {
       // The global batch's loss; the stop request of any rank (Ctrl-C) travels with it, so all stop here.
-      const auto terms = ocr::recognition_loss_terms(model, logits, target);
+      const auto terms = recognition_loss_terms(model, logits, target);
       const auto totals = group->sum({terms.sum.item<double>(), terms.count, interrupt_requested() ? 1.0 : 0.0});
       if (totals[2] > 0) {
         summary.interrupted = true;
@@ -308,7 +308,7 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGr
       if (group != nullptr && !group->options().sync_batch_norm) distributed::broadcast_buffers(*group, *model);
       model->eval();
       SequentialOcrLoader valid_loader(valid, data, batch_size, shard);
-      auto result = ocr::run_validation(model, *converter, valid_loader, device, scoring);
+      auto result = run_validation(model, *converter, valid_loader, device, scoring);
       model->train();
       if (group != nullptr) {  // each rank validated every size-th batch
         const auto totals = group->sum({result.loss_sum, static_cast<double>(result.batches),
@@ -337,7 +337,7 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGr
       if (writes_files) {
         append_text(run_dir / "log_train.txt", block);
         try {
-          ocr::write_training_curves((run_dir / "log_train.txt").string(), (run_dir / "curves.png").string());
+          write_training_curves((run_dir / "log_train.txt").string(), (run_dir / "curves.png").string());
         } catch (const std::exception& e) {
           spdlog::warn("curves.png not updated: {}", e.what());  // a picture is not worth stopping the run for
         }
@@ -348,7 +348,7 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGr
   if (progress) progress->finish();
   summary.iterations_done = iteration;
   if (summary.interrupted) {
-    ocr::ValidationResult none;
+    ValidationResult none;
     save("latest.pth", iteration, none);
     if (writes_files) {
       spdlog::warn("interrupted at iteration {}; saved {} (resume with --saved_model)", iteration,
@@ -359,4 +359,4 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGr
   return summary;
 }
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

@@ -30,7 +30,7 @@ std::string ocr_bench_lmdb(const std::filesystem::path& work, int samples) {
     gt << name << '\t' << label << '\n';
   }
   gt.close();
-  create_lmdb_dataset(crops.string(), (crops / "gt.txt").string(), lmdb.string(), true);
+  ocr::create_lmdb_dataset(crops.string(), (crops / "gt.txt").string(), lmdb.string(), true);
   return lmdb.string();
 }
 
@@ -40,13 +40,13 @@ nlohmann::json ocr_data_bench(const std::string& work, int batches) {
   const std::string lmdb = ocr_bench_lmdb(work, 2048);
   nlohmann::json result{{"lmdb", lmdb}, {"batch_size", 64}};
   for (int workers : {1, 2}) {
-    OcrDataOptions options;
+    ocr::OcrDataOptions options;
     options.train_data = lmdb;
     options.select_data = "/";
     options.batch_ratio = "1";
     options.batch_size = 64;
     options.workers = workers;
-    BatchBalancedLoader loader(options, 1111);
+    ocr::BatchBalancedLoader loader(options, 1111);
     for (int i = 0; i < 2; ++i) loader.next();  // warm-up: page cache, threads
     const auto start = Clock::now();
     for (int i = 0; i < batches; ++i) loader.next();

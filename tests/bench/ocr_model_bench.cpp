@@ -86,14 +86,14 @@ nlohmann::json ocr_model_bench(const std::vector<std::string>& models, int itera
     model->eval();
     nlohmann::json timings;
     if (!export_dir.empty()) {  // the same weights as ONNX, for onnxruntime's timings (scripts/bench.sh onnx)
-      OcrDemoOptions options;
+      ocr::OcrDemoOptions options;
       const auto& o = model->options();
       options.Transformation = o.Transformation;
       options.FeatureExtraction = o.FeatureExtraction;
       options.SequenceModeling = o.SequenceModeling;
       options.Prediction = o.Prediction;
       options.sensitive = true;
-      finalize(static_cast<OcrRecognizerOptions&>(options));
+      finalize(static_cast<ocr::OcrRecognizerOptions&>(options));
       const std::string file = export_dir + "/" + name + ".onnx";
       write_file_atomically(file, recognizer_onnx(model, options));
       timings["onnx"] = file;

@@ -20,28 +20,28 @@
 namespace cargovision::bench {
 namespace {
 
-OcrDataOptions stream_data_options(int batch_size) {
-  OcrDataOptions data;
+ocr::OcrDataOptions stream_data_options(int batch_size) {
+  ocr::OcrDataOptions data;
   data.batch_size = batch_size;
   data.sensitive = true;
-  data.character = kSensitiveCharacters;
+  data.character = ocr::kSensitiveCharacters;
   data.workers = 2;
   return data;
 }
 
 // Generated crops written once as an LMDB (the work folder keeps it between runs).
-std::string pregenerated_lmdb(const std::filesystem::path& work, int samples, const OcrDataOptions& data) {
+std::string pregenerated_lmdb(const std::filesystem::path& work, int samples, const ocr::OcrDataOptions& data) {
   namespace fs = std::filesystem;
   const fs::path lmdb = work / "ocr_stream_lmdb";
   if (fs::exists(lmdb / "data.mdb")) return lmdb.string();
   const fs::path crops = work / "ocr_stream_crops";
   fs::create_directories(crops);
-  OcrDataOptions colour = data;
+  ocr::OcrDataOptions colour = data;
   colour.rgb = true;
-  SyntheticCodeSource source(12345, static_cast<std::size_t>(samples), colour);
+  ocr::SyntheticCodeSource source(12345, static_cast<std::size_t>(samples), colour);
   std::ofstream gt(crops / "gt.txt");
   for (int i = 0; i < samples; ++i) {
-    const OcrSample sample = source.get(static_cast<std::size_t>(i));
+    const ocr::OcrSample sample = source.get(static_cast<std::size_t>(i));
     cv::Mat bgr;
     cv::cvtColor(sample.image, bgr, cv::COLOR_RGB2BGR);
     const std::string name = "s" + std::to_string(i) + ".jpg";
@@ -49,13 +49,13 @@ std::string pregenerated_lmdb(const std::filesystem::path& work, int samples, co
     gt << name << '\t' << sample.label << '\n';
   }
   gt.close();
-  create_lmdb_dataset(crops.string(), (crops / "gt.txt").string(), lmdb.string(), true);
+  ocr::create_lmdb_dataset(crops.string(), (crops / "gt.txt").string(), lmdb.string(), true);
   return lmdb.string();
 }
 
-double train_samples_per_second(BatchBalancedLoader& loader, int iterations) {
+double train_samples_per_second(ocr::BatchBalancedLoader& loader, int iterations) {
   torch::manual_seed(1);
-  ocr::AttnLabelConverter converter(kSensitiveCharacters);
+  ocr::AttnLabelConverter converter(ocr::kSensitiveCharacters);
   ocr::OcrModelOptions options;  // the pretraining recipe's model (configs/ocr_pretrain.json)
   options.output_channel = 128;
   options.hidden_size = 128;
@@ -66,7 +66,7 @@ double train_samples_per_second(BatchBalancedLoader& loader, int iterations) {
   auto parameters = model->parameters();
   torch::optim::Adam optimizer(parameters, torch::optim::AdamOptions(5e-4));
   const auto step = [&] {
-    const OcrBatch batch = loader.next();
+    const ocr::OcrBatch batch = loader.next();
     const auto target = converter.encode(batch.labels, options.batch_max_length);
     auto logits = model->forward(batch.images, target.text.slice(1, 0, -1), true);
     auto loss = ocr::recognition_loss(model, logits, target);
@@ -87,20 +87,20 @@ double train_samples_per_second(BatchBalancedLoader& loader, int iterations) {
 
 nlohmann::json ocr_stream_bench(const std::string& work, int iterations) {
   constexpr int kBatch = 32;
-  OcrDataOptions data = stream_data_options(kBatch);
+  ocr::OcrDataOptions data = stream_data_options(kBatch);
   data.train_data = pregenerated_lmdb(work, 2048, data);
   data.select_data = "/";
   data.batch_ratio = "1";
   nlohmann::json result{{"batch_size", kBatch}, {"model", "TPS-ResNet-BiLSTM-Attn 128/128, 96 classes"}};
   {
-    BatchBalancedLoader lmdb_loader(data, 1111);
+    ocr::BatchBalancedLoader lmdb_loader(data, 1111);
     result["lmdb_samples_per_s"] = train_samples_per_second(lmdb_loader, iterations);
   }
-  data.select_data = kSyntheticSelection;
-  BatchBalancedLoader stream_loader(data, 1111);
+  data.select_data = ocr::kSyntheticSelection;
+  ocr::BatchBalancedLoader stream_loader(data, 1111);
   result["stream_samples_per_s"] = train_samples_per_second(stream_loader, iterations);
   // The generator alone, single thread: how many crops per second one loader thread renders.
-  SyntheticCodeSource source(7, SyntheticCodeSource::kEndless, data);
+  ocr::SyntheticCodeSource source(7, ocr::SyntheticCodeSource::kEndless, data);
   const auto start = Clock::now();
   for (std::size_t i = 0; i < 200; ++i) source.get(i);
   result["generator_crops_per_s_1_thread"] = 200 / seconds_since(start);

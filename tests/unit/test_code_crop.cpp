@@ -120,7 +120,7 @@ TEST(CodeCrop, DatasetIsDeterministicAndParses) {
   for (const char* split : {"training", "validation"}) {
     for (const char* folder : {"01", "02", "03"}) {
       const fs::path gt = first.path() / split / folder / "gt.txt";
-      const auto entries = cv_::read_gt_file(gt.string());
+      const auto entries = cv_::ocr::read_gt_file(gt.string());
       ASSERT_EQ(entries.size(), std::string(split) == "training" ? 6u : 2u) << gt;
       for (const auto& entry : entries) {
         const fs::path image = first.path() / split / folder / entry.image_path;

@@ -299,7 +299,7 @@ ocr::OcrReportCrop crop(std::string name, std::string prediction, double confide
   c.confidence = confidence;
   c.ground_truth = truth;
   if (truth) {
-    const auto score = ocr::score_prediction(c.prediction, *truth, ocr::ScoringRules{true, false, decode_utf8(kSensitiveCharacters, "")});
+    const auto score = ocr::score_prediction(c.prediction, *truth, ocr::ScoringRules{true, false, ocr::decode_utf8(ocr::kSensitiveCharacters, "")});
     c.correct = score.correct;
     c.norm_ED = score.norm_ED;
     c.compared_prediction = score.compared_prediction;

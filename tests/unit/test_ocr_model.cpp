@@ -210,7 +210,7 @@ TEST(Converters, CtcEncodeDecodeRules) {
 }
 
 TEST(Converters, AttnLayoutAndRoundTrip) {
-  ocr::AttnLabelConverter converter(cv_::kSensitiveCharacters);
+  ocr::AttnLabelConverter converter(cv_::ocr::kSensitiveCharacters);
   EXPECT_EQ(converter.num_class(), 96);
   const auto encoded = converter.encode({"983S11B41", "FB875209"}, 25);
   ASSERT_EQ(encoded.text.sizes(), (std::vector<int64_t>{2, 27}));

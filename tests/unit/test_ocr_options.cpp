@@ -16,7 +16,7 @@ std::string config(const char* name) { return std::string(cv_::kSourceDir) + "/c
 }  // namespace
 
 TEST(OcrOptions, SeedConfigIsTheSeedsRun) {
-  auto options = cv_::load_ocr_train_options(config("ocr_tps_resnet_bilstm_attn.json"));
+  auto options = cv_::ocr::load_ocr_train_options(config("ocr_tps_resnet_bilstm_attn.json"));
   EXPECT_EQ(options.batch_size, 64);
   EXPECT_EQ(options.num_iter, 500);
   EXPECT_EQ(options.valInterval, 50);
@@ -26,17 +26,17 @@ TEST(OcrOptions, SeedConfigIsTheSeedsRun) {
   EXPECT_TRUE(options.FT);
   options.train_data = "train";
   options.valid_data = "valid";
-  cv_::finalize(options);
+  cv_::ocr::finalize(options);
   EXPECT_EQ(options.character.size(), 94u);  // sensitive: the printable ASCII set, as the original
   EXPECT_EQ(options.exp_name, "TPS-ResNet-BiLSTM-Attn-Seed1111");
-  const std::string text = cv_::options_text(options, 96);
+  const std::string text = cv_::ocr::options_text(options, 96);
   EXPECT_EQ(text.rfind("------------ Options -------------\n", 0), 0u);
   EXPECT_NE(text.find("\nbatch_ratio: 0.482-0.482-0.036\n"), std::string::npos);
   EXPECT_NE(text.find("\nnum_class: 96\n"), std::string::npos);
 }
 
 TEST(OcrOptions, DemoReadsATrainingConfigAndStillRejectsTypos) {
-  const auto demo = cv_::load_ocr_demo_options(config("ocr_demo.json"));
+  const auto demo = cv_::ocr::load_ocr_demo_options(config("ocr_demo.json"));
   EXPECT_EQ(demo.Prediction, "CTC");
   EXPECT_EQ(demo.output_channel, 128);
   EXPECT_EQ(demo.hidden_size, 128);
@@ -45,7 +45,7 @@ TEST(OcrOptions, DemoReadsATrainingConfigAndStillRejectsTypos) {
   const auto path = (dir.path() / "typo.json").string();
   std::ofstream(path) << R"({"Prediction": "CTC", "num_iterations": 5})";
   try {
-    cv_::load_ocr_demo_options(path);
+    cv_::ocr::load_ocr_demo_options(path);
     FAIL() << "a key neither app knows must be an error";
   } catch (const cv_::Error& e) {
     EXPECT_NE(std::string(e.what()).find("typo.json: unknown option 'num_iterations'"), std::string::npos) << e.what();
@@ -56,16 +56,16 @@ TEST(OcrOptions, KernelsComeFromTheConfigAndAreChecked) {
   cv_::testing::TempDir dir;
   const auto path = (dir.path() / "kernels.json").string();
   std::ofstream(path) << R"({"Prediction": "CTC", "kernels": "libtorch"})";
-  auto demo = cv_::load_ocr_demo_options(path);
+  auto demo = cv_::ocr::load_ocr_demo_options(path);
   EXPECT_EQ(demo.kernels, "libtorch");
-  EXPECT_EQ(cv_::OcrDemoOptions().kernels, "fast");
+  EXPECT_EQ(cv_::ocr::OcrDemoOptions().kernels, "fast");
 
-  auto train = cv_::load_ocr_train_options(config("ocr_demo.json"));
+  auto train = cv_::ocr::load_ocr_train_options(config("ocr_demo.json"));
   train.kernels = "libtorch";
-  EXPECT_NE(cv_::options_text(train, 37).find("\nkernels: libtorch\n"), std::string::npos);
+  EXPECT_NE(cv_::ocr::options_text(train, 37).find("\nkernels: libtorch\n"), std::string::npos);
   train.kernels = "onednn";
   try {
-    cv_::finalize(train);
+    cv_::ocr::finalize(train);
     FAIL() << "an unknown kernels name must be an error";
   } catch (const cv_::Error& e) {
     EXPECT_STREQ(e.what(), "--kernels onednn: unknown kernels (use fast or libtorch)");

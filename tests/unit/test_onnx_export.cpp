@@ -127,7 +127,7 @@ class RecognizerExport : public ::testing::TestWithParam<Stages> {};
 
 TEST_P(RecognizerExport, RunsInOnnxruntimeLikeOurModel) {
   const auto& [transformation, extraction, sequence, prediction] = GetParam();
-  OcrDemoOptions options;
+  ocr::OcrDemoOptions options;
   options.Transformation = transformation;
   options.FeatureExtraction = extraction;
   options.SequenceModeling = sequence;
@@ -139,7 +139,7 @@ TEST_P(RecognizerExport, RunsInOnnxruntimeLikeOurModel) {
   options.character = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ";
   const auto converter = ocr::make_converter(prediction, options.character);
   torch::manual_seed(2026);
-  ocr::OcrModel model(model_options(options, converter->num_class()));
+  ocr::OcrModel model(ocr::model_options(options, converter->num_class()));
   ocr::initialize_like_original(*model);
   if (model->transformation) {  // off the identity, so the grid and GridSample are exercised
     torch::NoGradGuard no_grad;
@@ -186,13 +186,13 @@ INSTANTIATE_TEST_SUITE_P(AllStages, RecognizerExport,
                          });
 
 TEST(RecognizerExport, MetadataTellsHowToPrepareAndDecode) {
-  OcrDemoOptions options;
+  ocr::OcrDemoOptions options;
   options.output_channel = 32;
   options.hidden_size = 16;
   options.num_fiducial = 6;
   options.batch_max_length = 5;
   options.character = "0123AB";
-  ocr::OcrModel model(model_options(options, 8));
+  ocr::OcrModel model(ocr::model_options(options, 8));
   const std::string bytes = recognizer_onnx(model, options);
   // The metadata strings are stored verbatim in the protobuf.
   EXPECT_NE(bytes.find("TPS-ResNet-BiLSTM-Attn"), std::string::npos);
@@ -262,7 +262,7 @@ TEST(ShippedModelExport, ReadsTheSampleLikeDemoOcr) {
   EXPECT_GT(summary.bytes, 0u);
 
   const ocr::CodeRecognizer recognizer = ocr::CodeRecognizer::from_package(stem);
-  const OcrDemoOptions& options = recognizer.options();
+  const ocr::OcrDemoOptions& options = recognizer.options();
   std::vector<cv::Mat> crops;
   std::vector<fs::path> files;
   for (const auto& file : walk_folder(fs::path(kSourceDir) / "data/ocr/validation").files) {
@@ -280,7 +280,7 @@ TEST(ShippedModelExport, ReadsTheSampleLikeDemoOcr) {
   for (std::size_t i = 0; i < crops.size(); ++i) {
     cv::Mat rgb;
     cv::cvtColor(crops[i], rgb, cv::COLOR_BGR2RGB);
-    align_into(options.rgb ? rgb : rgb_to_grey_pillow(rgb), {options.imgH, options.imgW, options.PAD},
+    ocr::align_into(options.rgb ? rgb : rgb_to_grey_pillow(rgb), {options.imgH, options.imgW, options.PAD},
                images[static_cast<long>(i)]);
   }
   const auto outputs = run_onnxruntime(o.output, images, dir.path() / "run");

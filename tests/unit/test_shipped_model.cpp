@@ -36,7 +36,7 @@ TEST(ShippedModel, IsFoundAndUnderTheSizeBudget) {
   const std::string path = ocr::shipped_model_path();
   EXPECT_EQ(fs::path(path).filename(), "codes_recognizer.pth");
   EXPECT_LE(fs::file_size(path), 25u * 1000 * 1000) << "the repository keeps the shipped model <= 25 MB";
-  const OcrDemoOptions options = ocr::shipped_demo_options();
+  const ocr::OcrDemoOptions options = ocr::shipped_demo_options();
   EXPECT_EQ(options.saved_model, path);
   EXPECT_EQ(options.Transformation, "TPS");
   EXPECT_EQ(options.FeatureExtraction, "ResNet");
@@ -47,11 +47,11 @@ TEST(ShippedModel, IsFoundAndUnderTheSizeBudget) {
 
 TEST(ShippedModel, LoadsStrictlyWithTheSeedsCharacterSet) {
   REQUIRE_SHIPPED_MODEL();
-  OcrDemoOptions options = ocr::shipped_demo_options();
-  finalize(options);
+  ocr::OcrDemoOptions options = ocr::shipped_demo_options();
+  ocr::finalize(options);
   const auto converter = ocr::make_converter(options.Prediction, options.character);
   EXPECT_EQ(converter->num_class(), 96);  // 94 characters + [GO] + [s], as the seed's checkpoint
-  ocr::OcrModel model(model_options(options, converter->num_class()));
+  ocr::OcrModel model(ocr::model_options(options, converter->num_class()));
   const auto report = ocr::load_ocr_checkpoint(*model, options.saved_model, /*fine_tune=*/false);
   EXPECT_TRUE(report.missing.empty() && report.unexpected.empty() && report.mismatched.empty()) << report.summary();
 }
@@ -59,13 +59,13 @@ TEST(ShippedModel, LoadsStrictlyWithTheSeedsCharacterSet) {
 TEST(ShippedModel, ReadsFixedGeneratedCrops) {
   REQUIRE_SHIPPED_MODEL();
   testing::TempDir out;
-  OcrDemoOptions options = ocr::shipped_demo_options();
+  ocr::OcrDemoOptions options = ocr::shipped_demo_options();
   options.image_folder = (fs::path(kSourceDir) / "tests" / "data" / "ocr_crops").string();
   options.gt = (fs::path(options.image_folder) / "gt.txt").string();
   options.output_dir = out.str();
   options.log_level = "warn";
-  finalize(options);
-  const OcrDemoSummary summary = demo_ocr(options);
+  ocr::finalize(options);
+  const ocr::OcrDemoSummary summary = ocr::demo_ocr(options);
   ASSERT_EQ(summary.with_ground_truth, 10u);
   EXPECT_EQ(summary.correct, summary.with_ground_truth) << testing::read_text(summary.csv_path);
 }
@@ -81,7 +81,7 @@ TEST(ShippedModel, PackingHalvesTheWeightsAndKeepsTheOutputs) {
   ocr::OcrModel model(model_options_);
   ocr::initialize_like_original(*model);
   const std::string checkpoint = (dir.path() / "best_accuracy.pth").string();
-  const OcrTrainOptions defaults;
+  const ocr::OcrTrainOptions defaults;
   nlohmann::json options = defaults;
   options["output_channel"] = 32;
   options["hidden_size"] = 16;

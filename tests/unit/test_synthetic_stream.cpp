@@ -33,11 +33,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-OcrDataOptions sensitive_data(int batch_size) {
-  OcrDataOptions data;
+ocr::OcrDataOptions sensitive_data(int batch_size) {
+  ocr::OcrDataOptions data;
   data.batch_size = batch_size;
   data.sensitive = true;
-  data.character = kSensitiveCharacters;
+  data.character = ocr::kSensitiveCharacters;
   data.workers = 2;
   return data;
 }
@@ -48,12 +48,12 @@ bool same_image(const cv::Mat& a, const cv::Mat& b) {
 
 TEST(SyntheticCodes, SampleDependsOnlyOnSeedAndIndex) {
   const auto data = sensitive_data(4);
-  SyntheticCodeSource first(42, SyntheticCodeSource::kEndless, data), again(42, SyntheticCodeSource::kEndless, data),
-      other(43, SyntheticCodeSource::kEndless, data);
+  ocr::SyntheticCodeSource first(42, ocr::SyntheticCodeSource::kEndless, data), again(42, ocr::SyntheticCodeSource::kEndless, data),
+      other(43, ocr::SyntheticCodeSource::kEndless, data);
   EXPECT_TRUE(first.endless());
   // Out of order and twice: the same sample each time.
   for (std::size_t i : {7u, 0u, 3u, 7u}) {
-    const OcrSample a = first.get(i), b = again.get(i);
+    const ocr::OcrSample a = first.get(i), b = again.get(i);
     EXPECT_EQ(a.label, b.label) << i;
     EXPECT_TRUE(same_image(a.image, b.image)) << i;
     EXPECT_EQ(a.image.type(), CV_8UC1);
@@ -68,11 +68,11 @@ TEST(SyntheticCodes, SampleDependsOnlyOnSeedAndIndex) {
 
 TEST(SyntheticCodes, CurriculumStartsCleanAndEndsAtTheFullRange) {
   const auto data = sensitive_data(4);
-  const SyntheticCodeSource plain(9, SyntheticCodeSource::kEndless, data);
-  const SyntheticCodeSource ramped(9, SyntheticCodeSource::kEndless, data, CodeCropOptions{}, 50);
+  const ocr::SyntheticCodeSource plain(9, ocr::SyntheticCodeSource::kEndless, data);
+  const ocr::SyntheticCodeSource ramped(9, ocr::SyntheticCodeSource::kEndless, data, CodeCropOptions{}, 50);
   int cleaner = 0;
   for (std::size_t i = 0; i < 6; ++i) {
-    const OcrSample easy = ramped.get(i), hard = plain.get(i);
+    const ocr::OcrSample easy = ramped.get(i), hard = plain.get(i);
     EXPECT_EQ(easy.label, hard.label) << "the curriculum changes how a code looks, not which code";
     cleaner += !same_image(easy.image, hard.image);
   }
@@ -81,8 +81,8 @@ TEST(SyntheticCodes, CurriculumStartsCleanAndEndsAtTheFullRange) {
 }
 
 TEST(SyntheticCodes, CaseInsensitiveModelsGetLowerCaseLabels) {
-  OcrDataOptions data;  // default: case-insensitive 36 characters
-  SyntheticCodeSource source(5, 10, data);
+  ocr::OcrDataOptions data;  // default: case-insensitive 36 characters
+  ocr::SyntheticCodeSource source(5, 10, data);
   for (std::size_t i = 0; i < 10; ++i) {
     EXPECT_TRUE(std::regex_match(source.get(i).label, std::regex("[a-z0-9]{3,12}"))) << source.get(i).label;
   }
@@ -90,20 +90,20 @@ TEST(SyntheticCodes, CaseInsensitiveModelsGetLowerCaseLabels) {
 }
 
 TEST(SyntheticCodes, ParsesValidationSetSpecs) {
-  EXPECT_FALSE(parse_synthetic_set("lmdb/validation", 9).has_value());
-  EXPECT_FALSE(parse_synthetic_set("synth", 9).has_value());  // a folder may be called that
-  const auto plain = parse_synthetic_set("synth:500", 9);
+  EXPECT_FALSE(ocr::parse_synthetic_set("lmdb/validation", 9).has_value());
+  EXPECT_FALSE(ocr::parse_synthetic_set("synth", 9).has_value());  // a folder may be called that
+  const auto plain = ocr::parse_synthetic_set("synth:500", 9);
   ASSERT_TRUE(plain.has_value());
   EXPECT_EQ(plain->count, 500u);
   EXPECT_EQ(plain->seed, 9u);
-  const auto seeded = parse_synthetic_set("synth:20:77", 9);
+  const auto seeded = ocr::parse_synthetic_set("synth:20:77", 9);
   ASSERT_TRUE(seeded.has_value());
   EXPECT_EQ(seeded->count, 20u);
   EXPECT_EQ(seeded->seed, 77u);
   for (const char* bad : {"synth:", "synth:x", "synth:-3", "synth:0", "synth:5:seed"}) {
-    EXPECT_THROW(parse_synthetic_set(bad, 9), Error) << bad;
+    EXPECT_THROW(ocr::parse_synthetic_set(bad, 9), Error) << bad;
   }
-  EXPECT_NE(training_stream_seed(1111), 1111u);
+  EXPECT_NE(ocr::training_stream_seed(1111), 1111u);
 }
 
 // Crops of `codes` (32 px high) named <code>.png with their gt.txt in `crops`, and their LMDB at `lmdb`.
@@ -118,11 +118,11 @@ void make_code_lmdb(const fs::path& crops, const std::vector<std::string>& codes
     gt += code + ".png\t" + code + "\n";
   }
   testing::write_bytes(crops / "gt.txt", gt);
-  CreateLmdbOptions options;
+  ocr::CreateLmdbOptions options;
   options.inputPath = crops.string();
   options.gtFile = (crops / "gt.txt").string();
   options.outputPath = lmdb.string();
-  create_lmdb(options);
+  ocr::create_lmdb(options);
 }
 
 // One LMDB selection of 7 crops at batch size 3: 3 + 3 + 1 would leave a batch of one, which batch norm
@@ -135,7 +135,7 @@ TEST(SyntheticCodes, SingleSelectionNeverYieldsABatchOfOne) {
   data.train_data = (dir.path() / "lmdb").string();
   data.select_data = "01";
   data.batch_ratio = "1";
-  BatchBalancedLoader loader(data, 1111);
+  ocr::BatchBalancedLoader loader(data, 1111);
   std::vector<std::size_t> sizes;
   for (int b = 0; b < 4; ++b) sizes.push_back(loader.next().labels.size());
   EXPECT_EQ(sizes, (std::vector<std::size_t>{3, 4, 3, 4}));
@@ -150,13 +150,13 @@ TEST(SyntheticCodes, StreamMixesWithLmdbAtTheAskedRatio) {
   data.train_data = (dir.path() / "lmdb").string();
   data.select_data = "01-synth";
   data.batch_ratio = "0.25-0.75";
-  BatchBalancedLoader loader(data, 1111);
+  ocr::BatchBalancedLoader loader(data, 1111);
   EXPECT_EQ(loader.batch_sizes(), (std::vector<int>{2, 6}));
   EXPECT_NE(loader.log().find("num total samples of synth: endless (generated)"), std::string::npos) << loader.log();
-  const SyntheticCodeSource expected(training_stream_seed(1111), SyntheticCodeSource::kEndless, data);
+  const ocr::SyntheticCodeSource expected(ocr::training_stream_seed(1111), ocr::SyntheticCodeSource::kEndless, data);
   std::size_t generated = 0;
   for (int b = 0; b < 4; ++b) {  // past the LMDB selection's end (6 samples, 2 per batch)
-    const OcrBatch batch = loader.next();
+    const ocr::OcrBatch batch = loader.next();
     ASSERT_EQ(batch.labels.size(), 8u);
     EXPECT_EQ(batch.images.sizes(), (std::vector<int64_t>{8, 1, 32, 100}));
     for (int k = 0; k < 2; ++k) EXPECT_TRUE(std::regex_match(batch.labels[k], std::regex("10[0-9]{2}"))) << batch.labels[k];
@@ -164,10 +164,10 @@ TEST(SyntheticCodes, StreamMixesWithLmdbAtTheAskedRatio) {
   }
 
   // A resumed run continues both streams: skipping 3 batches gives the 4th batch of a fresh loader.
-  BatchBalancedLoader fresh(data, 1111), resumed(data, 1111, 3);
-  OcrBatch fourth;
+  ocr::BatchBalancedLoader fresh(data, 1111), resumed(data, 1111, 3);
+  ocr::OcrBatch fourth;
   for (int b = 0; b < 4; ++b) fourth = fresh.next();
-  const OcrBatch skipped = resumed.next();
+  const ocr::OcrBatch skipped = resumed.next();
   EXPECT_EQ(skipped.labels, fourth.labels);
   EXPECT_TRUE(torch::equal(skipped.images, fourth.images));
 }
@@ -176,40 +176,40 @@ TEST(SyntheticCodes, GeneratedOnlyTrainingNeedsNoTrainData) {
   auto data = sensitive_data(4);
   data.select_data = "synth";
   data.batch_ratio = "1";
-  BatchBalancedLoader loader(data, 7);
+  ocr::BatchBalancedLoader loader(data, 7);
   EXPECT_EQ(loader.total_batch_size(), 4);
   EXPECT_EQ(loader.next().labels.size(), 4u);
   data.select_data = "01";
   try {
-    BatchBalancedLoader missing(data, 7);
+    ocr::BatchBalancedLoader missing(data, 7);
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("names LMDB selection '01' but --train_data is empty"), std::string::npos) << e.what();
   }
-  const auto validation = open_validation_source("synth:12:5", data);
+  const auto validation = ocr::open_validation_source("synth:12:5", data);
   EXPECT_EQ(validation.source->size(), 12u);
   EXPECT_FALSE(validation.source->endless());
-  EXPECT_EQ(validation.source->get(3).label, SyntheticCodeSource(5, 12, data).get(3).label);
+  EXPECT_EQ(validation.source->get(3).label, ocr::SyntheticCodeSource(5, 12, data).get(3).label);
 }
 
 TEST(LearningRate, WarmsUpThenDecaysByCosine) {
-  OcrTrainOptions o;
+  ocr::OcrTrainOptions o;
   o.lr = 1e-3;
   o.num_iter = 1100;
   o.warmup_iter = 100;
-  EXPECT_DOUBLE_EQ(scheduled_lr(o, 0), 1e-5);
-  EXPECT_NEAR(scheduled_lr(o, 50), 1e-3 * (0.01 + 0.99 * 0.5), 1e-12);
-  EXPECT_DOUBLE_EQ(scheduled_lr(o, 100), 1e-3);
-  EXPECT_DOUBLE_EQ(scheduled_lr(o, 1000), 1e-3);  // constant by default
+  EXPECT_DOUBLE_EQ(ocr::scheduled_lr(o, 0), 1e-5);
+  EXPECT_NEAR(ocr::scheduled_lr(o, 50), 1e-3 * (0.01 + 0.99 * 0.5), 1e-12);
+  EXPECT_DOUBLE_EQ(ocr::scheduled_lr(o, 100), 1e-3);
+  EXPECT_DOUBLE_EQ(ocr::scheduled_lr(o, 1000), 1e-3);  // constant by default
   o.lr_schedule = "cosine";
   o.final_lr_ratio = 0.1;
-  EXPECT_DOUBLE_EQ(scheduled_lr(o, 100), 1e-3);
-  EXPECT_NEAR(scheduled_lr(o, 600), 1e-3 * (0.1 + 0.9 * 0.5), 1e-12);  // half-way
-  EXPECT_NEAR(scheduled_lr(o, 1100), 1e-4, 1e-12);
+  EXPECT_DOUBLE_EQ(ocr::scheduled_lr(o, 100), 1e-3);
+  EXPECT_NEAR(ocr::scheduled_lr(o, 600), 1e-3 * (0.1 + 0.9 * 0.5), 1e-12);  // half-way
+  EXPECT_NEAR(ocr::scheduled_lr(o, 1100), 1e-4, 1e-12);
   // Resumed at 600 without the optimizer's moments: the same decay, warmed up again from 600.
-  EXPECT_NEAR(scheduled_lr(o, 600, 600), 1e-3 * (0.1 + 0.9 * 0.5) * 0.01, 1e-12);
-  EXPECT_NEAR(scheduled_lr(o, 650, 600), scheduled_lr(o, 650) * (0.01 + 0.99 * 0.5), 1e-12);
-  EXPECT_DOUBLE_EQ(scheduled_lr(o, 700, 600), scheduled_lr(o, 700));
+  EXPECT_NEAR(ocr::scheduled_lr(o, 600, 600), 1e-3 * (0.1 + 0.9 * 0.5) * 0.01, 1e-12);
+  EXPECT_NEAR(ocr::scheduled_lr(o, 650, 600), ocr::scheduled_lr(o, 650) * (0.01 + 0.99 * 0.5), 1e-12);
+  EXPECT_DOUBLE_EQ(ocr::scheduled_lr(o, 700, 600), ocr::scheduled_lr(o, 700));
 }
 
 TEST(AdadeltaState, SavedAndRestoredStateContinuesIdentically) {
@@ -236,8 +236,8 @@ TEST(AdadeltaState, SavedAndRestoredStateContinuesIdentically) {
   EXPECT_DOUBLE_EQ(static_cast<AdadeltaOptions&>(restored.param_groups()[0].options()).lr(), 0.5);
 }
 
-OcrTrainOptions tiny_generated_run(const testing::TempDir& dir, const std::string& exp_name, int num_iter) {
-  OcrTrainOptions o;
+ocr::OcrTrainOptions tiny_generated_run(const testing::TempDir& dir, const std::string& exp_name, int num_iter) {
+  ocr::OcrTrainOptions o;
   o.Transformation = "TPS";
   o.FeatureExtraction = "ResNet";
   o.SequenceModeling = "BiLSTM";
@@ -262,19 +262,19 @@ OcrTrainOptions tiny_generated_run(const testing::TempDir& dir, const std::strin
   o.saved_models_dir = dir.str();
   o.exp_name = exp_name;
   o.log_level = "warn";
-  finalize(o);
+  ocr::finalize(o);
   return o;
 }
 
 TEST(OcrResume, ResumedRunEqualsAnUninterruptedOne) {
   testing::TempDir dir;
   clear_interrupt();
-  train_ocr(tiny_generated_run(dir, "straight", 6));
-  train_ocr(tiny_generated_run(dir, "resumed", 4));
+  ocr::train_ocr(tiny_generated_run(dir, "straight", 6));
+  ocr::train_ocr(tiny_generated_run(dir, "resumed", 4));
   auto resume = tiny_generated_run(dir, "resumed", 6);
   resume.saved_model = (dir.path() / "resumed" / "latest.pth").string();
   ASSERT_TRUE(fs::exists(resume.saved_model + ".optim")) << "the optimizer state is saved beside latest.pth";
-  const auto summary = train_ocr(resume);
+  const auto summary = ocr::train_ocr(resume);
   EXPECT_EQ(summary.iterations_done, 6);
 
   const auto straight = load_state_dict_file((dir.path() / "straight" / "latest.pth").string());
@@ -300,7 +300,7 @@ TEST(OcrResume, ResumedRunEqualsAnUninterruptedOne) {
 TEST(OcrResume, HalfWrittenCheckpointIsRefused) {
   testing::TempDir dir;
   clear_interrupt();
-  train_ocr(tiny_generated_run(dir, "crashed", 4));
+  ocr::train_ocr(tiny_generated_run(dir, "crashed", 4));
   const std::string latest = (dir.path() / "crashed" / "latest.pth").string();
   StateDict newer = load_state_dict_file(latest);
   newer[newer.keys().front()] += 1.0;
@@ -308,7 +308,7 @@ TEST(OcrResume, HalfWrittenCheckpointIsRefused) {
   auto resume = tiny_generated_run(dir, "crashed", 6);
   resume.saved_model = latest;
   try {
-    train_ocr(resume);
+    ocr::train_ocr(resume);
     FAIL() << "resumed from a checkpoint its sidecar does not describe";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("latest.pth.json: describes another version of " + latest), std::string::npos)
@@ -317,19 +317,19 @@ TEST(OcrResume, HalfWrittenCheckpointIsRefused) {
 }
 
 TEST(OcrScoring, RulesOfTheOriginalTestPy) {
-  const std::u32string printable = decode_utf8(kSensitiveCharacters, "test");
+  const std::u32string printable = ocr::decode_utf8(ocr::kSensitiveCharacters, "test");
   const ocr::ScoringRules sensitive{true, false, printable};
   EXPECT_TRUE(ocr::score_prediction("FB875209", "FB875209", sensitive).correct);
   EXPECT_FALSE(ocr::score_prediction("fb875209", "FB875209", sensitive).correct);
   EXPECT_DOUBLE_EQ(ocr::score_prediction("FB875208", "FB875209", sensitive).norm_ED, 1.0 - 1.0 / 8.0);
   // A case-insensitive model: its labels are lower-cased as its dataset lower-cases them.
-  const ocr::ScoringRules insensitive{false, false, decode_utf8(kCaseInsensitiveCharacters, "test")};
+  const ocr::ScoringRules insensitive{false, false, ocr::decode_utf8(ocr::kCaseInsensitiveCharacters, "test")};
   EXPECT_TRUE(ocr::score_prediction("fb875209", "FB875209", insensitive).correct);
   // --sensitive with --data_filtering_off: lower-cased alphanumerics only.
   const ocr::ScoringRules unfiltered{true, true, printable};
   EXPECT_TRUE(ocr::score_prediction("fb-875209", "FB 875209", unfiltered).correct);
   // A custom --character set: characters outside it are not in the label the model is scored on.
-  const ocr::ScoringRules digits{true, false, decode_utf8("0123456789", "test")};
+  const ocr::ScoringRules digits{true, false, ocr::decode_utf8("0123456789", "test")};
   EXPECT_TRUE(ocr::score_prediction("875209", "FB875209", digits).correct);
   // Empty against empty matches, and its norm_ED is 0, as the original computes it.
   const ocr::SampleScore empty = ocr::score_prediction("", "", sensitive);
@@ -350,17 +350,17 @@ TEST(OcrScoring, DemoScoresAsValidationDoes) {
   auto training = tiny_generated_run(dir, "scored", 6);
   training.valid_data = valid.string();
   training.data_filtering_off = true;
-  train_ocr(training);
+  ocr::train_ocr(training);
   const auto sidecar = read_json_file((dir.path() / "scored" / "latest.pth.json").string());
 
-  OcrDemoOptions demo;
-  static_cast<OcrRecognizerOptions&>(demo) = static_cast<const OcrRecognizerOptions&>(training);
+  ocr::OcrDemoOptions demo;
+  static_cast<ocr::OcrRecognizerOptions&>(demo) = static_cast<const ocr::OcrRecognizerOptions&>(training);
   demo.lmdb = valid.string();
   demo.data_filtering_off = true;
   demo.saved_model = (dir.path() / "scored" / "latest.pth").string();
   demo.output_dir = (dir.path() / "demo").string();
-  finalize(demo);
-  const OcrDemoSummary summary = demo_ocr(demo);
+  ocr::finalize(demo);
+  const ocr::OcrDemoSummary summary = ocr::demo_ocr(demo);
   ASSERT_EQ(summary.with_ground_truth, codes.size());
   EXPECT_NEAR(100.0 * static_cast<double>(summary.correct) / static_cast<double>(codes.size()),
               sidecar.at("accuracy").get<double>(), 1e-9);
@@ -387,7 +387,7 @@ TEST(OcrScoring, DemoScoresAsValidationDoes) {
   demo.lmdb.clear();
   demo.image_folder = crops.string();
   demo.gt = (crops / "long_gt.txt").string();
-  const OcrDemoSummary with_long_label = demo_ocr(demo);
+  const ocr::OcrDemoSummary with_long_label = ocr::demo_ocr(demo);
   EXPECT_EQ(with_long_label.with_ground_truth, codes.size());
   EXPECT_LE(with_long_label.correct, summary.correct);
 
@@ -411,7 +411,7 @@ TEST(OcrScoring, DemoScoresAsValidationDoes) {
   // Ctrl-C: stops before the next batch, writes no partial report.
   demo.output_dir = (dir.path() / "interrupted").string();
   request_interrupt();
-  EXPECT_THROW(demo_ocr(demo), Interrupted);
+  EXPECT_THROW(ocr::demo_ocr(demo), Interrupted);
   clear_interrupt();
   EXPECT_FALSE(fs::exists(dir.path() / "interrupted" / "demo_result.csv"));
 }
@@ -423,7 +423,7 @@ TEST(OcrTraining, TransformationLearnsAtItsOwnRate) {
   clear_interrupt();
   auto options = tiny_generated_run(dir, "tps_still", 2);
   options.transformation_lr_ratio = 0.0;
-  train_ocr(options);
+  ocr::train_ocr(options);
   // Validations at iterations 1 and 2: best_accuracy.pth holds the first, latest.pth the second.
   const auto first = load_state_dict_file((dir.path() / "tps_still" / "best_accuracy.pth").string());
   const auto second = load_state_dict_file((dir.path() / "tps_still" / "latest.pth").string());
@@ -440,7 +440,7 @@ TEST(OcrTraining, TransformationLearnsAtItsOwnRate) {
   EXPECT_GT(transformation_tensors, 0);
   EXPECT_GT(moved, 0) << "the other stages still learn";
 
-  ocr::OcrModel model(model_options(options, 2 + static_cast<int64_t>(decode_utf8(options.character, "t").size())));
+  ocr::OcrModel model(ocr::model_options(options, 2 + static_cast<int64_t>(ocr::decode_utf8(options.character, "t").size())));
   std::vector<torch::Tensor> stages, transformation;
   for (const auto& item : model->named_parameters()) {
     (item.key().rfind("Transformation.", 0) == 0 ? transformation : stages).push_back(item.value());

@@ -20,7 +20,7 @@
 
 namespace cargovision {
 
-std::string recognizer_onnx(ocr::OcrModel& model, const OcrRecognizerOptions& options, int opset = 17);
+std::string recognizer_onnx(ocr::OcrModel& model, const ocr::OcrRecognizerOptions& options, int opset = 17);
 
 std::string classifier_onnx(CargoClassifier& model, const ClassifierSidecar& sidecar, int opset = 17);
 

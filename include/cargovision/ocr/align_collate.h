@@ -7,7 +7,7 @@
 #include <opencv2/core.hpp>
 #include <vector>
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 struct AlignCollateOptions {
   int imgH = 32;
@@ -24,4 +24,4 @@ void align_into(const cv::Mat& image, const AlignCollateOptions& options, torch:
 // A batch [B, C, imgH, imgW] float32 from crops that all have C channels.
 torch::Tensor align_collate(const std::vector<cv::Mat>& images, const AlignCollateOptions& options);
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

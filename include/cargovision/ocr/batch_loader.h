@@ -19,7 +19,7 @@
 #include "cargovision/ocr/lmdb_dataset.h"
 #include "cargovision/ocr/sample_source.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 struct OcrBatch {
   torch::Tensor images;             // [B, C, imgH, imgW] in [-1, 1]
@@ -118,4 +118,4 @@ struct ValidationSource {
 // --valid_data: every LMDB under the folder, or a fixed generated set "synth:N[:SEED]".
 ValidationSource open_validation_source(const std::string& valid_data, const OcrDataOptions& options);
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

@@ -7,9 +7,9 @@
 
 #include "cargovision/ocr/options.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 void add_ocr_train_options(CLI::App& app, OcrTrainOptions& options, std::string& config_file);
 void add_ocr_demo_options(CLI::App& app, OcrDemoOptions& options, std::string& config_file);
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

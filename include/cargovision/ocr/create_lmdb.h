@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 struct GtEntry {
   std::size_t line = 0;   // 1-based line in the gt file
@@ -46,4 +46,4 @@ CreateLmdbSummary create_lmdb_dataset(const std::string& input_path, const std::
 // gt.txt, or the folder's only .txt file) and becomes outputPath/<sub-folder>.
 std::vector<CreateLmdbSummary> create_lmdb(const CreateLmdbOptions& options);
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

@@ -6,7 +6,7 @@
 
 #include "cargovision/ocr/text.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 struct OcrDataOptions {
   std::string train_data;
@@ -37,4 +37,4 @@ std::vector<double> parse_batch_ratio(const OcrDataOptions& options);
 // Python's round() (half to even) as the original uses for max(round(batch_size * ratio), 1).
 int per_dataset_batch_size(int batch_size, double ratio);
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

@@ -6,7 +6,7 @@
 
 #include "cargovision/ocr/options.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 struct OcrDemoSummary {
   std::size_t images = 0;
@@ -25,4 +25,4 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options);
 // "img2.png" < "img10.png": digit runs compare by value.
 bool natural_less(const std::string& a, const std::string& b);
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

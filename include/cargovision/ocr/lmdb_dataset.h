@@ -14,7 +14,7 @@
 #include "cargovision/ocr/data_options.h"
 #include "cargovision/ocr/sample_source.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 class LmdbDataset {
  public:
@@ -66,4 +66,4 @@ struct HierarchicalDataset {
 HierarchicalDataset hierarchical_dataset(const std::string& root, const OcrDataOptions& options,
                                          const std::vector<std::string>& select_data = {"/"});
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

@@ -10,7 +10,7 @@
 #include "cargovision/ocr/data_options.h"
 #include "cargovision/ocr/model_options.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 // What train_ocr and demo_ocr share: batching, the input, the label alphabet and the architecture.
 struct OcrRecognizerOptions {
@@ -94,11 +94,11 @@ void finalize(OcrDemoOptions& options);
 
 OcrDataOptions data_options(const OcrTrainOptions& options);
 OcrDataOptions data_options(const OcrDemoOptions& options);
-ocr::OcrModelOptions model_options(const OcrTrainOptions& options, int64_t num_class);
-ocr::OcrModelOptions model_options(const OcrDemoOptions& options, int64_t num_class);
+OcrModelOptions model_options(const OcrTrainOptions& options, int64_t num_class);
+OcrModelOptions model_options(const OcrDemoOptions& options, int64_t num_class);
 
 // The original's opt.txt: "------------ Options -------------", "key: value" per option in argument
 // order (num_class last), a dashed line.
 std::string options_text(const OcrTrainOptions& options, int64_t num_class);
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

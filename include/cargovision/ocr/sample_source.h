@@ -5,7 +5,7 @@
 #include <opencv2/core.hpp>
 #include <string>
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 struct OcrSample {
   cv::Mat image;       // 8-bit grey (CV_8UC1) or RGB (CV_8UC3), the stored size
@@ -23,4 +23,4 @@ class OcrSampleSource {
   virtual OcrSample get(std::size_t i) const = 0;
 };
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

@@ -14,7 +14,7 @@
 #include "cargovision/ocr/sample_source.h"
 #include "cargovision/synth/code_crop.h"
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 // The select_data entry that names the generated stream.
 inline constexpr const char* kSyntheticSelection = "synth";
@@ -52,4 +52,4 @@ std::optional<SyntheticSetSpec> parse_synthetic_set(const std::string& text, std
 // The seed of the training stream of a run with this --manualSeed: never equal to a validation set's.
 std::uint64_t training_stream_seed(std::uint32_t manual_seed);
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

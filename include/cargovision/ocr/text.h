@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace cargovision {
+namespace cargovision::ocr {
 
 // The original's default character set (case-insensitive) and the one --sensitive selects:
 // string.printable[:-6], the 94 printable ASCII characters without whitespace.
@@ -25,4 +25,4 @@ std::u32string to_lower(std::u32string text);
 // characters outside `character` removed. Throws Error naming `origin` on malformed UTF-8.
 std::string dataset_label(std::string_view utf8, bool sensitive, const std::u32string& character, const std::string& origin);
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr

@@ -7,10 +7,11 @@
 
 #include "cargovision/ocr/options.h"
 
-namespace cargovision {
-namespace distributed {
+namespace cargovision::distributed {
 class ProcessGroup;
-}
+}  // namespace cargovision::distributed
+
+namespace cargovision::ocr {
 
 struct OcrTrainSummary {
   std::string run_dir;
@@ -32,4 +33,4 @@ double scheduled_lr(const OcrTrainOptions& options, int iteration, int optimizer
 // run trains as one process would; rank 0 alone writes the run's files.
 OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGroup* group = nullptr);
 
-}  // namespace cargovision
+}  // namespace cargovision::ocr
