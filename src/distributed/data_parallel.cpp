@@ -45,19 +45,26 @@ class GroupStatisticsReducer : public models::BatchStatisticsReducer {
 
 }  // namespace
 
-void broadcast_module_state(ProcessGroup& group, torch::nn::Module& module) {
+namespace {
+
+void broadcast_state(ProcessGroup& group, torch::nn::Module& module, bool parameters) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> tensors;
-  for (const auto& parameter : module.parameters()) tensors.push_back(parameter.detach());
+  if (parameters) {
+    for (const auto& parameter : module.parameters()) tensors.push_back(parameter.detach());
+  }
   for (const auto& buffer : module.buffers()) tensors.push_back(buffer.detach());
   group.broadcast(std::move(tensors));
 }
 
+}  // namespace
+
+void broadcast_module_state(ProcessGroup& group, torch::nn::Module& module) {
+  broadcast_state(group, module, /*parameters=*/true);
+}
+
 void broadcast_buffers(ProcessGroup& group, torch::nn::Module& module) {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> tensors;
-  for (const auto& buffer : module.buffers()) tensors.push_back(buffer.detach());
-  group.broadcast(std::move(tensors));
+  broadcast_state(group, module, /*parameters=*/false);
 }
 
 void synchronize_batch_norm(ProcessGroup& group, torch::nn::Module& module) {

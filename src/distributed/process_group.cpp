@@ -109,10 +109,13 @@ void ProcessGroup::broadcast(std::vector<torch::Tensor> tensors) {
   try {
     c10d::BroadcastOptions options;
     options.rootRank = 0;
+    // All in flight at once: a model's few hundred tensors then cost one round trip, not one each.
+    std::vector<c10::intrusive_ptr<c10d::Work>> pending;
     for (auto& tensor : tensors) {
       std::vector<torch::Tensor> one{tensor};
-      backend_->group->broadcast(one, options)->wait();
+      pending.push_back(backend_->group->broadcast(one, options));
     }
+    for (auto& work : pending) work->wait();
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
