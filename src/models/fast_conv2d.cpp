@@ -212,17 +212,14 @@ class WinogradConvolution : public torch::autograd::Function<WinogradConvolution
   }
 };
 
-bool cpu_has_winograd() {
-  static const bool available = [] {
-    // The smallest eligible shape: if oneDNN builds a Winograd kernel for it, this CPU has one.
-    PlanKey probe{1, 16, 4, 4, 16, 3, 3, 1, 1, 1, 1, false, PlanKey::kTraining};
-    try {
-      return build_plan(probe) != nullptr;
-    } catch (const dnnl::error&) {
-      return false;
-    }
-  }();
-  return available;
+// Whether oneDNN builds a kernel of this kind for the smallest eligible shape on this CPU.
+bool cpu_builds(PlanKey::Pass pass) {
+  const PlanKey probe{1, 16, 4, 4, 16, 3, 3, 1, 1, 1, 1, false, pass};
+  try {
+    return build_plan(probe) != nullptr;
+  } catch (const dnnl::error&) {
+    return false;
+  }
 }
 #endif  // CARGOVISION_HAVE_ONEDNN
 
@@ -230,7 +227,17 @@ bool cpu_has_winograd() {
 
 bool fast_kernels_available() {
 #if CARGOVISION_HAVE_ONEDNN
-  return cpu_has_winograd();
+  static const bool available = cpu_builds(PlanKey::kPackedDirect);
+  return available;
+#else
+  return false;
+#endif
+}
+
+bool winograd_kernels_available() {
+#if CARGOVISION_HAVE_ONEDNN
+  static const bool available = fast_kernels_available() && cpu_builds(PlanKey::kTraining);
+  return available;
 #else
   return false;
 #endif
@@ -250,7 +257,9 @@ torch::Tensor onednn_conv2d(const torch::nn::Conv2dImpl& conv, const torch::Tens
   const bool grad = torch::GradMode::is_enabled() &&
                     (input.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()));
   const bool packing = packed_weights_scope_open();
-  const bool winograd = winograd_shape(options);
+  // Without Winograd (AVX2 and older CPUs) 3x3 convolutions take the packed direct route below like any other
+  // spatial kernel, and training stays on LibTorch: its oneDNN convolution is the same direct kernel.
+  const bool winograd = winograd_shape(options) && winograd_kernels_available();
   // Other shapes run the same direct kernels inside LibTorch: only packed weights make oneDNN worth calling, and
   // only for spatial kernels over >= 16 input channels (2x2 and strided 3x3: 0.4-0.9x LibTorch's time). LibTorch
   // runs 1x1 convolutions as matrix products and those beat oneDNN's direct kernel (1.0-1.4x), as do its

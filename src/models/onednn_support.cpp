@@ -128,11 +128,13 @@ void use_kernels(const std::string& name) {
   set_fast_kernels_enabled(name == "fast");
   if (name == "libtorch") {
     spdlog::info("kernels: LibTorch's own (the arithmetic of PyTorch)");
+  } else if (winograd_kernels_available()) {
+    spdlog::info("kernels: fast (oneDNN Winograd and packed direct convolutions, fused LSTMs; LibTorch's elsewhere)");
   } else if (fast_kernels_available()) {
-    spdlog::info("kernels: fast (oneDNN Winograd convolutions and LSTMs on the CPU; LibTorch's elsewhere)");
+    spdlog::info("kernels: fast (oneDNN packed direct convolutions and fused LSTMs at inference; this CPU has no "
+                 "Winograd kernel, so training runs LibTorch's)");
   } else {
-    spdlog::info("kernels: LibTorch's own (this {} has no oneDNN Winograd kernel)",
-                 CARGOVISION_HAVE_ONEDNN ? "CPU" : "build");
+    spdlog::info("kernels: LibTorch's own (this {} has no oneDNN kernels)", CARGOVISION_HAVE_ONEDNN ? "CPU" : "build");
   }
 }
 

@@ -58,14 +58,33 @@ torch::Tensor naive_conv3x3(const torch::Tensor& input, const torch::Tensor& wei
 class FastKernelsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fast_kernels_available()) GTEST_SKIP() << "no oneDNN Winograd kernel in this build or on this CPU";
+    if (!fast_kernels_available()) GTEST_SKIP() << "no oneDNN kernels in this build or on this CPU";
     torch::manual_seed(7);
   }
 };
 class FastConv2dTest : public FastKernelsTest {};
 class FastLstmTest : public FastKernelsTest {};
 
-TEST_F(FastConv2dTest, MatchesNaiveLoop) {
+// Winograd runs outside a packed-weights scope and in training; tests of that need a CPU that has it (AVX-512).
+class WinogradTest : public FastKernelsTest {
+ protected:
+  void SetUp() override {
+    FastKernelsTest::SetUp();
+    if (!IsSkipped() && !winograd_kernels_available()) GTEST_SKIP() << "no oneDNN Winograd kernel on this CPU";
+  }
+};
+
+// The other CPUs (AVX2 and older: run with ONEDNN_MAX_CPU_ISA=AVX2 on an AVX-512 machine, as ctest's
+// kernels.avx2 does).
+class DirectOnlyTest : public FastKernelsTest {
+ protected:
+  void SetUp() override {
+    FastKernelsTest::SetUp();
+    if (!IsSkipped() && winograd_kernels_available()) GTEST_SKIP() << "this CPU has Winograd kernels";
+  }
+};
+
+TEST_F(WinogradTest, MatchesNaiveLoop) {
   auto conv = make(16, 16, 1, true);
   const auto input = torch::randn({2, 16, 5, 7});
   torch::NoGradGuard no_grad;
@@ -74,7 +93,7 @@ TEST_F(FastConv2dTest, MatchesNaiveLoop) {
   expect_close(output, naive_conv3x3(input, conv->weight, conv->bias));
 }
 
-TEST_F(FastConv2dTest, ForwardMatchesLibTorchAcrossShapes) {
+TEST_F(WinogradTest, ForwardMatchesLibTorchAcrossShapes) {
   struct Case {
     int64_t batch, in, out, height, width, padding;
     bool bias;
@@ -94,7 +113,7 @@ TEST_F(FastConv2dTest, ForwardMatchesLibTorchAcrossShapes) {
   }
 }
 
-TEST_F(FastConv2dTest, BackwardMatchesLibTorch) {
+TEST_F(WinogradTest, BackwardMatchesLibTorch) {
   for (const bool bias : {false, true}) {
     SCOPED_TRACE(bias ? "with bias" : "without bias");
     auto conv = make(32, 48, 1, bias);
@@ -118,7 +137,7 @@ TEST_F(FastConv2dTest, BackwardMatchesLibTorch) {
   }
 }
 
-TEST_F(FastConv2dTest, FrozenInputStillGetsWeightGradients) {
+TEST_F(WinogradTest, FrozenInputStillGetsWeightGradients) {
   auto conv = make(16, 16, 1, false);
   const auto input = torch::randn({2, 16, 6, 6});  // no requires_grad: only the weight needs one
   (conv->forward(input) * 2).sum().backward();
@@ -156,6 +175,27 @@ TEST_F(FastConv2dTest, PackedScopeRunsOtherSpatialKernelsOnOneDnn) {
     ASSERT_TRUE(output.defined());
     expect_close(output, expected);
   }
+}
+
+TEST_F(DirectOnlyTest, ThreeByThreeRunsPackedDirectInAScopeAndLibTorchElsewhere) {
+  auto conv = make(32, 48, 1, true);
+  const auto input = torch::randn({3, 32, 9, 13});
+  const auto expected = torch::conv2d(input, conv->weight, conv->bias, 1, 1);
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_FALSE(onednn_conv2d(*conv, input).defined());  // unpacked, oneDNN's direct kernel is LibTorch's own
+    PackedWeightsScope scope;
+    const auto packed = onednn_conv2d(*conv, input);
+    ASSERT_TRUE(packed.defined());
+    expect_close(packed, naive_conv3x3(input, conv->weight, conv->bias));
+    expect_close(conv->forward(input), expected);
+    EXPECT_EQ(packed_weight_count(), 1u);
+  }
+  PackedWeightsScope scope;  // training: no Winograd here, so LibTorch's autograd convolution
+  const auto trained = conv->forward(input.clone().requires_grad_(true));
+  ASSERT_NE(trained.grad_fn(), nullptr);
+  EXPECT_EQ(trained.grad_fn()->name().find("WinogradConvolution"), std::string::npos) << trained.grad_fn()->name();
+  EXPECT_TRUE(torch::equal(trained, expected));
 }
 
 TEST_F(FastConv2dTest, PackedScopeLeavesOneByOneAndFewChannelInputsToLibTorch) {

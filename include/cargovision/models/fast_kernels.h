@@ -11,9 +11,14 @@ namespace cargovision::models {
 void set_fast_kernels_enabled(bool enabled);
 bool fast_kernels_enabled();
 
-// Whether this build has oneDNN's headers and this CPU has its Winograd kernel (AVX-512); false means every
-// layer runs LibTorch's kernels whatever the switch says.
+// Whether this build has oneDNN's headers and oneDNN has a direct convolution kernel for this CPU (x86-64
+// has them from SSE4.1 up): then inference runs its direct convolutions with packed weights and its fused LSTM. False means every layer
+// runs LibTorch's kernels whatever the switch says.
 bool fast_kernels_available();
+
+// Whether this CPU also has oneDNN's Winograd convolutions (AVX-512 only), which the fast kernels use for 3x3
+// convolutions in training and inference. Without them training runs LibTorch's kernels.
+bool winograd_kernels_available();
 
 // The apps' `--kernels` option: "fast" (the default) or "libtorch". Sets the switch above, logs which kernels
 // will run (fast ones asked for on a CPU or build without them are reported, not an error) and throws Error
@@ -21,7 +26,8 @@ bool fast_kernels_available();
 void use_kernels(const std::string& name);
 void check_kernels_name(const std::string& name);  // the same check alone, for option validation
 inline constexpr const char* kKernelsHelp =
-    "fast: oneDNN's Winograd convolutions and LSTMs on the CPU (results equal to float rounding); "
+    "fast: oneDNN's convolutions with packed weights (Winograd where the CPU has AVX-512) and fused LSTMs on "
+    "the CPU (results equal to float rounding); "
     "libtorch: LibTorch's own kernels, the arithmetic of PyTorch exactly";
 
 // For runs whose weights do not change (demo, test, validation rounds, benchmarks): while one of these is
