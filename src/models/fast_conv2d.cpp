@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "cargovision/models/fast_kernels.h"
+#include "cargovision/models/winograd.h"
 #include "onednn_support.h"
 
 namespace cargovision::models {
@@ -295,8 +296,30 @@ torch::Tensor onednn_conv2d(const torch::nn::Conv2dImpl& conv, const torch::Tens
 #endif
 }
 
+torch::Tensor own_winograd_conv2d(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input) {
+  const auto& options = conv.options;
+  if (!fast_kernels_enabled() || winograd_kernels_available() || !plain_convolution(options) ||
+      !winograd_shape(options) || input.dim() != 4 || !input.device().is_cpu() ||
+      input.layout() != torch::kStrided || input.scalar_type() != torch::kFloat ||
+      conv.weight.scalar_type() != torch::kFloat || !conv.weight.device().is_cpu() ||
+      input.size(1) != options.in_channels()) {
+    return {};
+  }
+  const auto padding = *c10::get<torch::ExpandingArray<2>>(options.padding());
+  const int64_t out_h = input.size(2) + 2 * padding[0] - 2, out_w = input.size(3) + 2 * padding[1] - 2;
+  if (out_h < 1 || out_w < 1 ||
+      !winograd_conv2d_pays(input.size(0), options.in_channels(), options.out_channels(), out_h, out_w)) {
+    return {};
+  }
+  RECORD_FUNCTION("cargovision::winograd_f4x3", std::vector<c10::IValue>({input}));  // named in profiles
+  c10::optional<torch::Tensor> bias;
+  if (conv.bias.defined()) bias = conv.bias;
+  return winograd_conv2d(input, conv.weight, bias, padding[0], padding[1]);
+}
+
 torch::Tensor FastConv2dImpl::forward(const torch::Tensor& input) {
-  auto output = onednn_conv2d(*this, input);
+  auto output = own_winograd_conv2d(*this, input);
+  if (!output.defined()) output = onednn_conv2d(*this, input);
   return output.defined() ? output : torch::nn::Conv2dImpl::forward(input);
 }
 

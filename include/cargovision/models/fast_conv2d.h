@@ -12,6 +12,8 @@ namespace cargovision::models {
 // - 3x3, stride-1, undilated, ungrouped convolutions with >= 16 input and output channels run on oneDNN's
 //   Winograd kernels (F(4x4,3x3) / F(2x2,3x3): 2.25-4x fewer multiplications than the direct convolution
 //   LibTorch picks), forward and backward;
+// - on CPUs without those (AVX2 and older), the same convolutions run as this project's own Winograd
+//   F(4x4,3x3) on LibTorch's BLAS (models/winograd.h) where the batch has enough tiles for it to pay;
 // - inside a PackedWeightsScope, inference keeps the weights of these and of the other spatial convolutions over
 //   >= 16 input channels (2x2, strided 3x3) in oneDNN's layout, where LibTorch reorders them on every call (at
 //   batch 1 that reorder costs more than the convolution); 1x1 convolutions stay LibTorch's matrix products.
@@ -23,6 +25,10 @@ class FastConv2dImpl : public torch::nn::Conv2dImpl {
   torch::Tensor forward(const torch::Tensor& input);
 };
 TORCH_MODULE(FastConv2d);
+
+// On CPUs without oneDNN's Winograd kernels (AVX2 and older): `input` through `conv` as winograd_conv2d
+// (models/winograd.h) where that pays, forward and backward; an undefined tensor elsewhere.
+torch::Tensor own_winograd_conv2d(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);
 
 // Runs `input` through `conv`'s parameters on oneDNN; an undefined tensor when neither oneDNN path applies (so
 // that callers and tests can tell which path ran).

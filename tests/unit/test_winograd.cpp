@@ -1,0 +1,167 @@
+// The project's own Winograd F(4x4,3x3) convolution (models/winograd.h), forward and backward, against a naive
+// loop in double and LibTorch's autograd at fixed seeds.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <string>
+
+#include "cargovision/models/fast_conv2d.h"
+#include "cargovision/models/fast_kernels.h"
+#include "cargovision/models/winograd.h"
+
+namespace cargovision::models {
+namespace {
+
+// The direct convolution as its definition reads, in double.
+torch::Tensor naive_conv3x3(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
+                            int64_t pad_h, int64_t pad_w) {
+  const auto x = input.to(torch::kDouble).contiguous();
+  const auto w = weight.to(torch::kDouble).contiguous();
+  const auto xa = x.accessor<double, 4>();
+  const auto wa = w.accessor<double, 4>();
+  const int64_t batch = x.size(0), in = x.size(1), height = x.size(2), width = x.size(3), out = w.size(0);
+  const int64_t out_h = height + 2 * pad_h - 2, out_w = width + 2 * pad_w - 2;
+  auto result = torch::zeros({batch, out, out_h, out_w}, torch::kDouble);
+  auto r = result.accessor<double, 4>();
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t y = 0; y < out_h; ++y)
+        for (int64_t xo = 0; xo < out_w; ++xo) {
+          double sum = bias.defined() ? bias[o].item<double>() : 0.0;
+          for (int64_t i = 0; i < in; ++i)
+            for (int64_t ky = 0; ky < 3; ++ky)
+              for (int64_t kx = 0; kx < 3; ++kx) {
+                const int64_t sy = y + ky - pad_h, sx = xo + kx - pad_w;
+                if (sy >= 0 && sy < height && sx >= 0 && sx < width) sum += xa[n][i][sy][sx] * wa[o][i][ky][kx];
+              }
+          r[n][o][y][xo] = sum;
+        }
+  return result;
+}
+
+// Relative to the expected values' scale: Winograd's transforms reorder the arithmetic.
+void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, double relative = 2e-5) {
+  ASSERT_EQ(actual.sizes(), expected.sizes());
+  const double scale = expected.abs().max().item<double>();
+  const double error = (actual.to(torch::kDouble) - expected.to(torch::kDouble)).abs().max().item<double>();
+  EXPECT_LE(error, relative * scale) << "max error " << error << " at scale " << scale;
+}
+
+TEST(Winograd, ForwardMatchesNaiveLoop) {
+  torch::manual_seed(11);
+  struct Case {
+    int64_t batch, in, out, height, width, pad_h, pad_w;
+    bool bias;
+  };
+  // Sizes that are and are not multiples of the 4x4 tile, every padding, maps smaller than one tile.
+  for (const Case c : {Case{2, 3, 5, 8, 8, 1, 1, true}, Case{1, 4, 2, 9, 13, 1, 1, false},
+                       Case{3, 2, 3, 7, 6, 0, 0, true}, Case{1, 2, 2, 5, 11, 2, 2, true},
+                       Case{2, 5, 4, 3, 3, 1, 0, false}, Case{1, 1, 1, 1, 26, 1, 1, true}}) {
+    SCOPED_TRACE(testing::Message() << c.batch << "x" << c.in << "x" << c.height << "x" << c.width << " -> " << c.out
+                                    << " pad " << c.pad_h << "," << c.pad_w);
+    const auto input = torch::randn({c.batch, c.in, c.height, c.width});
+    const auto weight = torch::randn({c.out, c.in, 3, 3});
+    const auto bias = c.bias ? torch::randn({c.out}) : torch::Tensor();
+    torch::NoGradGuard no_grad;
+    c10::optional<torch::Tensor> optional_bias;
+    if (c.bias) optional_bias = bias;
+    expect_close(winograd_conv2d(input, weight, optional_bias, c.pad_h, c.pad_w),
+                 naive_conv3x3(input, weight, bias, c.pad_h, c.pad_w));
+  }
+}
+
+TEST(Winograd, ForwardMatchesLibTorchOnWideLayers) {
+  torch::manual_seed(12);
+  const auto input = torch::randn({2, 128, 8, 25});
+  const auto weight = torch::randn({64, 128, 3, 3}) * 0.05;
+  torch::NoGradGuard no_grad;
+  expect_close(winograd_conv2d(input, weight, {}, 1, 1), torch::conv2d(input, weight, {}, 1, 1));
+}
+
+TEST(Winograd, NonContiguousInputIsReadAsItsValues) {
+  torch::manual_seed(13);
+  const auto input = torch::randn({3, 6, 10, 4}).permute({0, 1, 3, 2});  // [3, 6, 4, 10], strided
+  const auto weight = torch::randn({4, 6, 3, 3});
+  torch::NoGradGuard no_grad;
+  expect_close(winograd_conv2d(input, weight, {}, 1, 1), torch::conv2d(input, weight, {}, 1, 1));
+}
+
+TEST(Winograd, GradientsMatchLibTorch) {
+  torch::manual_seed(14);
+  for (const int64_t pad : {0, 1}) {
+    SCOPED_TRACE(testing::Message() << "padding " << pad);
+    const auto input = torch::randn({2, 6, 9, 10}).requires_grad_(true);
+    const auto weight = torch::randn({5, 6, 3, 3}).requires_grad_(true);
+    const auto bias = torch::randn({5}).requires_grad_(true);
+    const auto output = winograd_conv2d(input, weight, bias, pad, pad);
+    ASSERT_NE(output.grad_fn(), nullptr);
+    EXPECT_NE(output.grad_fn()->name().find("WinogradF4x3"), std::string::npos) << output.grad_fn()->name();
+    const auto upstream = torch::randn(output.sizes());
+    const auto ours = torch::autograd::grad({(output * upstream).sum()}, {input, weight, bias});
+    const auto reference = torch::conv2d(input, weight, bias, 1, pad);
+    expect_close(output, reference);
+    const auto theirs = torch::autograd::grad({(reference * upstream).sum()}, {input, weight, bias});
+    expect_close(ours[0], theirs[0]);
+    expect_close(ours[1], theirs[1]);
+    expect_close(ours[2], theirs[2]);
+  }
+}
+
+TEST(Winograd, OnlyTheWeightNeedsAGradient) {
+  torch::manual_seed(15);
+  const auto input = torch::randn({1, 4, 6, 6});
+  const auto weight = torch::randn({3, 4, 3, 3}).requires_grad_(true);
+  const auto ours = torch::autograd::grad({winograd_conv2d(input, weight, {}, 1, 1).pow(2).sum()}, {weight})[0];
+  const auto theirs = torch::autograd::grad({torch::conv2d(input, weight, {}, 1, 1).pow(2).sum()}, {weight})[0];
+  expect_close(ours, theirs);
+}
+
+TEST(Winograd, BadArgumentsAreNamed) {
+  const auto input = torch::randn({1, 4, 6, 6});
+  EXPECT_THROW(
+      {
+        try {
+          winograd_conv2d(input, torch::randn({3, 4, 5, 5}), {}, 1, 1);
+        } catch (const c10::Error& e) {
+          EXPECT_NE(std::string(e.what()).find("winograd_conv2d: 3x3 kernels only"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      c10::Error);
+  EXPECT_THROW(winograd_conv2d(input, torch::randn({3, 5, 3, 3}), {}, 1, 1), c10::Error);
+  EXPECT_THROW(winograd_conv2d(input, torch::randn({3, 4, 3, 3}), {}, 3, 3), c10::Error);
+  EXPECT_THROW(winograd_conv2d(input.to(torch::kDouble), torch::randn({3, 4, 3, 3}).to(torch::kDouble), {}, 1, 1),
+               c10::Error);
+}
+
+TEST(Winograd, PaysOnlyWithEnoughTilesAndChannels) {
+  EXPECT_FALSE(winograd_conv2d_pays(1, 512, 512, 4, 26));   // the recognizer at batch 1: 7 tiles
+  EXPECT_TRUE(winograd_conv2d_pays(64, 512, 512, 4, 26));   // and at batch 64: 448
+  EXPECT_FALSE(winograd_conv2d_pays(64, 64, 512, 4, 26));   // too few channels: the transforms dominate
+  EXPECT_FALSE(winograd_conv2d_pays(32, 64, 64, 56, 56));   // ResNet's first stage, however large the batch
+  EXPECT_TRUE(winograd_conv2d_pays(32, 256, 256, 14, 14));  // its third stage at batch 32: 512 tiles
+  EXPECT_FALSE(winograd_conv2d_pays(1, 256, 256, 14, 14));  // and at batch 1: 16
+}
+
+// Which kernel FastConv2d picks on a CPU without oneDNN's Winograd (ctest's kernels.avx2 runs this capped at
+// AVX2 on AVX-512 machines).
+TEST(Winograd, FastConv2dUsesItWhereOneDnnHasNoWinograd) {
+  if (winograd_kernels_available()) GTEST_SKIP() << "this CPU has oneDNN's Winograd kernels";
+  torch::manual_seed(16);
+  FastConv2d conv(torch::nn::Conv2dOptions(128, 128, 3).padding(1));
+  const auto input = torch::randn({32, 128, 8, 25}).requires_grad_(true);  // 448 tiles
+  const auto output = conv->forward(input);
+  ASSERT_NE(output.grad_fn(), nullptr);
+  EXPECT_NE(output.grad_fn()->name().find("WinogradF4x3"), std::string::npos) << output.grad_fn()->name();
+  expect_close(output, torch::conv2d(input, conv->weight, conv->bias, 1, 1));
+  const auto small = conv->forward(torch::randn({1, 128, 4, 10}));  // 3 tiles: LibTorch's
+  ASSERT_NE(small.grad_fn(), nullptr);
+  EXPECT_EQ(small.grad_fn()->name().find("WinogradF4x3"), std::string::npos) << small.grad_fn()->name();
+  set_fast_kernels_enabled(false);
+  const auto plain = conv->forward(input);
+  set_fast_kernels_enabled(true);
+  EXPECT_EQ(plain.grad_fn()->name().find("WinogradF4x3"), std::string::npos) << plain.grad_fn()->name();
+}
+
+}  // namespace
+}  // namespace cargovision::models
