@@ -11,6 +11,9 @@
 # Prints cargovision's figures next to torchvision's, measured in the same run with the same threads,
 # and their ratios (inference: cargovision ms / torchvision ms, lower is better; training: samples/s
 # ratio, higher is better).
+# An AVX2-only CPU on an AVX-512 machine: ONEDNN_MAX_CPU_ISA=AVX2 scripts/bench.sh ... caps oneDNN, and this
+# script then caps OpenBLAS's kernels to Haswell (AVX2) as well, for both sides of the comparison (on a CPU
+# that has AVX2: forcing Haswell kernels elsewhere would stop OpenBLAS with an illegal instruction).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 task="${1:-classifier}"
@@ -20,6 +23,10 @@ shift || true
   echo "bench: unknown task '$task' (available: classifier, ocr-data, ocr-stream, ocr, allocator, onnx, distributed)" >&2; exit 2; }
 bash scripts/setup.sh --reference
 bash scripts/build.sh >/dev/null
+if [[ "${ONEDNN_MAX_CPU_ISA:-}" == AVX2 && -z "${OPENBLAS_CORETYPE:-}" ]] && grep -qw avx2 /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=Haswell
+fi
+echo "bench: CPU kernels: oneDNN ${ONEDNN_MAX_CPU_ISA:-native}, OpenBLAS ${OPENBLAS_CORETYPE:-native}"
 threads=$(nproc)
 arch=resnet152
 iterations=5
@@ -159,12 +166,14 @@ if [[ "$task" == "ocr" ]]; then
   /usr/bin/python3 - "$ours" "$theirs" <<'PY'
 import json, sys
 ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-rows = [("inference ms/img, batch 1", "infer_ms_per_image_b1", "(goal <= 0.60)"),
-        ("inference ms/img, batch 64", "infer_ms_per_image_b64", "(lower is better)"),
-        ("training samples/s, batch 64", "train_samples_per_s_b64", "(goal >= 1.20)")]
+# Goals (issue 15) for the seed's recognizer; the CRNN rows are reported.
+goals = {"TPS-ResNet-BiLSTM-Attn": ("(goal <= 0.60)", "(goal <= 0.60)", "(goal >= 1.50)")}
+rows = [("inference ms/img, batch 1", "infer_ms_per_image_b1"),
+        ("inference ms/img, batch 64", "infer_ms_per_image_b64"),
+        ("training samples/s, batch 64", "train_samples_per_s_b64")]
 print(f"{'':46}{'cargovision':>12}{'PyTorch':>12}{'ratio':>8}")
 for model in ("TPS-ResNet-BiLSTM-Attn", "None-VGG-BiLSTM-CTC"):
-    for label, key, goal in rows:
+    for (label, key), goal in zip(rows, goals.get(model, ("(lower is better)", "(lower is better)", "(higher is better)"))):
         print(f"{model + ', ' + label:46}{ours[model][key]:12.2f}{theirs[model][key]:12.2f}"
               f"{ours[model][key] / theirs[model][key]:8.3f}  {goal}")
 PY
@@ -176,14 +185,16 @@ theirs=$(/usr/bin/python3 scripts/bench_torchvision.py --arch "$arch" --iteratio
 /usr/bin/python3 - "$ours" "$theirs" <<'PY'
 import json, sys
 ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-rows = [("inference ms/img, batch 1", "infer_ms_per_image_b1", True),
-        ("inference ms/img, batch 32", "infer_ms_per_image_b32", True),
-        ("training samples/s, batch 8", "train_samples_per_s_b8", False)]
+rows = [("inference ms/img, batch 1", "infer_ms_per_image_b1", "(goal <= 0.80)"),
+        ("inference ms/img, batch 32", "infer_ms_per_image_b32", "(goal <= 0.80)"),
+        ("training samples/s, batch 8", "train_samples_per_s_b8", "(higher is better)")]
 print(f"{'':32}{'cargovision':>14}{'torchvision':>14}{'ratio':>9}")
-for label, key, lower_better in rows:
+for label, key, goal in rows:
     ratio = ours[key] / theirs[key]
-    goal = "(goal <= 1.00)" if lower_better else "(higher is better)"
     print(f"{label:32}{ours[key]:14.2f}{theirs[key]:14.2f}{ratio:9.3f}  {goal}")
+per_image = ours["infer_ms_per_image_b32"] / ours["infer_ms_per_image_b1"]
+print(f"{'batch 32 / batch 1, per image':32}{ours['infer_ms_per_image_b32']:14.2f}{ours['infer_ms_per_image_b1']:14.2f}"
+      f"{per_image:9.3f}  (goal <= 1.00: batching pays)")
 print(f"{'test on a folder, ms/img':32}{ours['test_total_ms_per_image']:14.2f}{'model alone':>14}"
       f"{ours['test_overhead_ratio']:9.3f}  (goal <= 1.10; model alone {ours['test_model_ms_per_image']:.2f} ms)")
 PY

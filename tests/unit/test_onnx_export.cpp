@@ -151,7 +151,9 @@ TEST_P(RecognizerExport, RunsInOnnxruntimeLikeOurModel) {
   testing::TempDir dir;
   const fs::path file = dir.path() / "recognizer.onnx";
   testing::write_bytes(file, recognizer_onnx(model, options));
-  if (!std::string(kOnnxPython).empty()) EXPECT_EQ(python_checker_complaint(file), "");
+  if (!std::string(kOnnxPython).empty()) {
+    EXPECT_EQ(python_checker_complaint(file), "");
+  }
   if (!onnxruntime_available()) GTEST_SKIP() << "onnxruntime-node not installed (scripts/setup.sh --reference)";
 
   torch::manual_seed(7);
@@ -222,7 +224,9 @@ TEST_P(ClassifierExport, RunsInOnnxruntimeLikeOurModel) {
   testing::TempDir dir;
   const fs::path file = dir.path() / "classifier.onnx";
   testing::write_bytes(file, classifier_onnx(model, sidecar));
-  if (!std::string(kOnnxPython).empty()) EXPECT_EQ(python_checker_complaint(file), "");
+  if (!std::string(kOnnxPython).empty()) {
+    EXPECT_EQ(python_checker_complaint(file), "");
+  }
   if (!onnxruntime_available()) GTEST_SKIP() << "onnxruntime-node not installed (scripts/setup.sh --reference)";
 
   for (const int64_t batch : {1, 3}) {  // the batch size is dynamic
