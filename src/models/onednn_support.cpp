@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cargovision/core/error.h"
+#include "cargovision/models/conv_batch_norm.h"
 #include "cargovision/models/fast_kernels.h"
 
 namespace cargovision::models {
@@ -131,10 +132,11 @@ void use_kernels(const std::string& name) {
   } else if (winograd_kernels_available()) {
     spdlog::info("kernels: fast (oneDNN Winograd and packed direct convolutions, fused LSTMs; LibTorch's elsewhere)");
   } else if (fast_kernels_available()) {
-    spdlog::info("kernels: fast (oneDNN packed direct convolutions and fused LSTMs at inference; this CPU has no "
-                 "Winograd kernel, so training runs LibTorch's)");
+    spdlog::info("kernels: fast (this CPU has no oneDNN Winograd kernel: the own Winograd for wide 3x3 "
+                 "convolutions, oneDNN packed direct convolutions and fused LSTMs at inference; LibTorch's elsewhere)");
   } else {
-    spdlog::info("kernels: LibTorch's own (this {} has no oneDNN kernels)", CARGOVISION_HAVE_ONEDNN ? "CPU" : "build");
+    spdlog::info("kernels: fast (the own Winograd for wide 3x3 convolutions; LibTorch's elsewhere: this {} has no "
+                 "oneDNN kernels)", CARGOVISION_HAVE_ONEDNN ? "CPU" : "build");
   }
 }
 
@@ -142,6 +144,7 @@ PackedWeightsScope::PackedWeightsScope() { open_packed_scopes.fetch_add(1); }
 
 PackedWeightsScope::~PackedWeightsScope() {
   if (open_packed_scopes.fetch_sub(1) != 1) return;
+  drop_folded_convolutions();
 #if CARGOVISION_HAVE_ONEDNN
   std::lock_guard<std::mutex> lock(packed_mutex);
   packed_copies.clear();

@@ -3,6 +3,7 @@
 #include <array>
 #include <map>
 
+#include "cargovision/models/conv_batch_norm.h"
 #include "cargovision/models/layers.h"
 
 namespace cargovision::models {
@@ -10,6 +11,12 @@ namespace {
 
 torch::nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride) {
   return torch::nn::Sequential(make_conv(in, out, 1, stride, 0), BatchNorm2d(out));
+}
+
+torch::Tensor run_downsample(const torch::nn::Sequential& downsample, const torch::Tensor& x) {
+  FastConv2d conv(downsample->ptr<FastConv2dImpl>(0));
+  BatchNorm2d bn(downsample->ptr<BatchNorm2dImpl>(1));
+  return conv_batch_norm(conv, bn, x);
 }
 
 }  // namespace
@@ -25,9 +32,9 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride
 }
 
 torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
-  auto out = torch::relu(bn1(conv1(x)));
-  out = bn2(conv2(out));
-  out += downsample ? downsample->forward(x) : x;
+  auto out = torch::relu(conv_batch_norm(conv1, bn1, x));
+  out = conv_batch_norm(conv2, bn2, out);
+  out += downsample ? run_downsample(downsample, x) : x;
   return torch::relu(out);
 }
 
@@ -44,10 +51,10 @@ BottleneckImpl::BottleneckImpl(int64_t in_planes, int64_t planes, int64_t stride
 }
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
-  auto out = torch::relu(bn1(conv1(x)));
-  out = torch::relu(bn2(conv2(out)));
-  out = bn3(conv3(out));
-  out += downsample ? downsample->forward(x) : x;
+  auto out = torch::relu(conv_batch_norm(conv1, bn1, x));
+  out = torch::relu(conv_batch_norm(conv2, bn2, out));
+  out = conv_batch_norm(conv3, bn3, out);
+  out += downsample ? run_downsample(downsample, x) : x;
   return torch::relu(out);
 }
 
@@ -84,7 +91,7 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) {
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  x = torch::relu(bn1(conv1(x)));
+  x = torch::relu(conv_batch_norm(conv1, bn1, x));
   x = torch::max_pool2d(x, 3, 2, 1);
   x = layer1->forward(x);
   x = layer2->forward(x);

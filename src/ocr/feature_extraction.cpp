@@ -1,5 +1,6 @@
 #include "cargovision/ocr/feature_extraction.h"
 
+#include "cargovision/models/conv_batch_norm.h"
 #include "cargovision/models/resnet.h"
 
 namespace cargovision::ocr {
@@ -130,17 +131,17 @@ torch::nn::Sequential OcrResNetImpl::make_layer(int64_t& inplanes, int64_t plane
 
 torch::Tensor OcrResNetImpl::forward(torch::Tensor x) {
   namespace F = torch::nn::functional;
-  x = torch::relu(bn0_1->forward(conv0_1->forward(x)));
-  x = torch::relu(bn0_2->forward(conv0_2->forward(x)));
+  x = torch::relu(models::conv_batch_norm(conv0_1, bn0_1, x));
+  x = torch::relu(models::conv_batch_norm(conv0_2, bn0_2, x));
   x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2));
-  x = torch::relu(bn1->forward(conv1->forward(layer1->forward(x))));
+  x = torch::relu(models::conv_batch_norm(conv1, bn1, layer1->forward(x)));
   x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2));
-  x = torch::relu(bn2->forward(conv2->forward(layer2->forward(x))));
+  x = torch::relu(models::conv_batch_norm(conv2, bn2, layer2->forward(x)));
   x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride({2, 1}).padding({0, 1}));
-  x = torch::relu(bn3->forward(conv3->forward(layer3->forward(x))));
+  x = torch::relu(models::conv_batch_norm(conv3, bn3, layer3->forward(x)));
   x = layer4->forward(x);
-  x = torch::relu(bn4_1->forward(conv4_1->forward(x)));
-  return torch::relu(bn4_2->forward(conv4_2->forward(x)));
+  x = torch::relu(models::conv_batch_norm(conv4_1, bn4_1, x));
+  return torch::relu(models::conv_batch_norm(conv4_2, bn4_2, x));
 }
 
 FeatureExtractorImpl::FeatureExtractorImpl(const std::string& name, int64_t input_channel, int64_t output_channel) {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "cargovision/core/error.h"
+#include "cargovision/models/conv_batch_norm.h"
 #include "cargovision/models/fast_conv2d.h"
 #include "cargovision/models/fast_lstm.h"
 
@@ -177,6 +178,19 @@ TEST_F(FastConv2dTest, PackedScopeRunsOtherSpatialKernelsOnOneDnn) {
   }
 }
 
+TEST_F(DirectOnlyTest, SmallBatchesRunPackedOneByOneConvolutions) {
+  auto pointwise = make(32, 64, 0, true, 1, /*kernel=*/1);
+  torch::NoGradGuard no_grad;
+  PackedWeightsScope scope;
+  for (const int64_t batch : {1, 4, 5}) {
+    SCOPED_TRACE(testing::Message() << "batch " << batch);
+    const auto input = torch::randn({batch, 32, 8, 25});
+    const auto output = onednn_conv2d(*pointwise, input);
+    EXPECT_EQ(output.defined(), batch <= 4);
+    if (output.defined()) expect_close(output, torch::conv2d(input, pointwise->weight, pointwise->bias));
+  }
+}
+
 TEST_F(DirectOnlyTest, ThreeByThreeRunsPackedDirectInAScopeAndLibTorchElsewhere) {
   auto conv = make(32, 48, 1, true);
   const auto input = torch::randn({3, 32, 9, 13});
@@ -201,7 +215,7 @@ TEST_F(DirectOnlyTest, ThreeByThreeRunsPackedDirectInAScopeAndLibTorchElsewhere)
 TEST_F(FastConv2dTest, PackedScopeLeavesOneByOneAndFewChannelInputsToLibTorch) {
   torch::NoGradGuard no_grad;
   PackedWeightsScope scope;
-  const auto features = torch::randn({2, 32, 8, 25});
+  const auto features = torch::randn({8, 32, 8, 25});  // small batches differ on CPUs without Winograd: below
   auto pointwise = make(32, 64, 0, false, 1, /*kernel=*/1);
   EXPECT_FALSE(onednn_conv2d(*pointwise, features).defined());
   EXPECT_TRUE(torch::equal(pointwise->forward(features), torch::conv2d(features, pointwise->weight)));
@@ -336,6 +350,42 @@ TEST_F(FastLstmTest, PackedWeightsFollowInPlaceChanges) {
   const auto changed = onednn_lstm_sequence(*lstm, input);
   expect_close(changed, std::get<0>(lstm->forward(input)), 1e-5);
   EXPECT_FALSE(torch::allclose(changed, first));
+}
+
+// Folding is plain arithmetic on the weights, so it holds on every CPU, with or without oneDNN.
+TEST(ConvBatchNorm, FoldsInsideAPackedScopeOnlyAndFollowsInPlaceChanges) {
+  torch::manual_seed(21);
+  auto conv = make(16, 24, 1, false);
+  BatchNorm2d bn(24);
+  {
+    torch::NoGradGuard no_grad;
+    bn->weight.uniform_(0.5, 1.5);
+    bn->bias.uniform_(-0.5, 0.5);
+    bn->running_mean.uniform_(-0.3, 0.3);
+    bn->running_var.uniform_(0.5, 2.0);
+  }
+  conv->eval();
+  bn->eval();
+  const auto input = torch::randn({2, 16, 7, 9});
+  torch::NoGradGuard no_grad;
+  const auto expected = bn->forward(conv->forward(input));
+  EXPECT_TRUE(torch::equal(conv_batch_norm(conv, bn, input), expected));  // no scope: the two layers as they are
+  EXPECT_EQ(folded_convolution_count(), 0u);
+  {
+    PackedWeightsScope scope;
+    expect_close(conv_batch_norm(conv, bn, input), expected);
+    expect_close(conv_batch_norm(conv, bn, input), expected);
+    EXPECT_EQ(folded_convolution_count(), 1u);  // folded once, reused
+    bn->running_mean.add_(0.25);               // an in-place change must refold
+    expect_close(conv_batch_norm(conv, bn, input), bn->forward(conv->forward(input)));
+    EXPECT_EQ(folded_convolution_count(), 1u);
+    bn->train();  // batch statistics cannot be folded
+    EXPECT_TRUE(torch::equal(conv_batch_norm(conv, bn, input), bn->forward(conv->forward(input))));
+    bn->eval();
+    WinogradSwitch off(false);  // --kernels libtorch: the two layers as they are
+    EXPECT_TRUE(torch::equal(conv_batch_norm(conv, bn, input), bn->forward(conv->forward(input))));
+  }
+  EXPECT_EQ(folded_convolution_count(), 0u);
 }
 
 TEST(Kernels, OptionSetsTheSwitchAndRejectsUnknownNames) {

@@ -12,12 +12,13 @@ void set_fast_kernels_enabled(bool enabled);
 bool fast_kernels_enabled();
 
 // Whether this build has oneDNN's headers and oneDNN has a direct convolution kernel for this CPU (x86-64
-// has them from SSE4.1 up): then inference runs its direct convolutions with packed weights and its fused LSTM. False means every layer
-// runs LibTorch's kernels whatever the switch says.
+// has them from SSE4.1 up): then inference runs its direct convolutions with packed weights and its fused LSTM.
+// Either way, without oneDNN's Winograd below, wide 3x3 convolutions run as this project's own Winograd
+// (models/winograd.h) where that pays.
 bool fast_kernels_available();
 
-// Whether this CPU also has oneDNN's Winograd convolutions (AVX-512 only), which the fast kernels use for 3x3
-// convolutions in training and inference. Without them training runs LibTorch's kernels.
+// Whether this CPU also has oneDNN's Winograd convolutions (AVX-512 only), which the fast kernels then use for
+// 3x3 convolutions in training and inference instead of the own Winograd.
 bool winograd_kernels_available();
 
 // The apps' `--kernels` option: "fast" (the default) or "libtorch". Sets the switch above, logs which kernels
@@ -26,8 +27,8 @@ bool winograd_kernels_available();
 void use_kernels(const std::string& name);
 void check_kernels_name(const std::string& name);  // the same check alone, for option validation
 inline constexpr const char* kKernelsHelp =
-    "fast: oneDNN's convolutions with packed weights (Winograd where the CPU has AVX-512) and fused LSTMs on "
-    "the CPU (results equal to float rounding); "
+    "fast: Winograd 3x3 convolutions (oneDNN's with AVX-512, the project's own elsewhere), oneDNN's packed "
+    "convolutions and fused LSTMs on the CPU (results equal to float rounding); "
     "libtorch: LibTorch's own kernels, the arithmetic of PyTorch exactly";
 
 // For runs whose weights do not change (demo, test, validation rounds, benchmarks): while one of these is
