@@ -60,12 +60,13 @@ bool foldable(const FastConv2d& conv, const BatchNorm2d& bn, const torch::Tensor
 FastConv2d folded_for(FastConv2d& conv, BatchNorm2d& bn) {
   const auto versions = versions_of(*conv, *bn);
   std::lock_guard<std::mutex> lock(folded_mutex);
-  for (auto it = folded_convolutions.begin(); it != folded_convolutions.end();) {  // dead modules' copies go
-    it = it->second.conv.expired() || it->second.bn.expired() ? folded_convolutions.erase(it) : std::next(it);
-  }
   auto found = folded_convolutions.find(conv.get());
   if (found != folded_convolutions.end() && found->second.bn.lock() == bn.ptr() && found->second.versions == versions) {
     return found->second.folded;
+  }
+  // Only when folding anew (not on every call): dead modules' copies go.
+  for (auto it = folded_convolutions.begin(); it != folded_convolutions.end();) {
+    it = it->second.conv.expired() || it->second.bn.expired() ? folded_convolutions.erase(it) : std::next(it);
   }
   FoldedConvolution entry{conv.ptr(), bn.ptr(), versions, fold(*conv, *bn)};
   auto folded = entry.folded;

@@ -7,6 +7,7 @@
 #include "cargovision/models/conv_batch_norm.h"
 #include "cargovision/models/fast_conv2d.h"
 #include "cargovision/models/fast_lstm.h"
+#include "naive_conv.h"
 
 namespace cargovision::models {
 namespace {
@@ -33,28 +34,7 @@ void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, do
   EXPECT_LE(error, relative * scale) << "max error " << error << " at output scale " << scale;
 }
 
-torch::Tensor naive_conv3x3(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const auto x = input.accessor<float, 4>();
-  const auto w = weight.accessor<float, 4>();
-  const int64_t batch = input.size(0), in = input.size(1), height = input.size(2), width = input.size(3);
-  const int64_t out = weight.size(0);
-  auto result = torch::zeros({batch, out, height, width}, torch::kDouble);
-  auto r = result.accessor<double, 4>();
-  for (int64_t n = 0; n < batch; ++n)
-    for (int64_t o = 0; o < out; ++o)
-      for (int64_t y = 0; y < height; ++y)
-        for (int64_t xo = 0; xo < width; ++xo) {
-          double sum = bias.defined() ? bias[o].item<double>() : 0.0;
-          for (int64_t i = 0; i < in; ++i)
-            for (int64_t ky = 0; ky < 3; ++ky)
-              for (int64_t kx = 0; kx < 3; ++kx) {
-                const int64_t sy = y + ky - 1, sx = xo + kx - 1;
-                if (sy >= 0 && sy < height && sx >= 0 && sx < width) sum += double(x[n][i][sy][sx]) * w[o][i][ky][kx];
-              }
-          r[n][o][y][xo] = sum;
-        }
-  return result.to(torch::kFloat);
-}
+using reference::naive_conv3x3;
 
 class FastKernelsTest : public ::testing::Test {
  protected:

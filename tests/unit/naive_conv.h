@@ -1,0 +1,35 @@
+#pragma once
+// The direct 3x3 convolution as its definition reads, in double: the reference the fast kernels' tests compare
+// against at fixed seeds.
+
+#include <torch/torch.h>
+
+namespace cargovision::reference {
+
+inline torch::Tensor naive_conv3x3(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
+                                   int64_t pad_h = 1, int64_t pad_w = 1) {
+  const auto x = input.to(torch::kDouble).contiguous();
+  const auto w = weight.to(torch::kDouble).contiguous();
+  const auto xa = x.accessor<double, 4>();
+  const auto wa = w.accessor<double, 4>();
+  const int64_t batch = x.size(0), in = x.size(1), height = x.size(2), width = x.size(3), out = w.size(0);
+  const int64_t out_h = height + 2 * pad_h - 2, out_w = width + 2 * pad_w - 2;
+  auto result = torch::zeros({batch, out, out_h, out_w}, torch::kDouble);
+  auto r = result.accessor<double, 4>();
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t y = 0; y < out_h; ++y)
+        for (int64_t xo = 0; xo < out_w; ++xo) {
+          double sum = bias.defined() ? bias[o].item<double>() : 0.0;
+          for (int64_t i = 0; i < in; ++i)
+            for (int64_t ky = 0; ky < 3; ++ky)
+              for (int64_t kx = 0; kx < 3; ++kx) {
+                const int64_t sy = y + ky - pad_h, sx = xo + kx - pad_w;
+                if (sy >= 0 && sy < height && sx >= 0 && sx < width) sum += xa[n][i][sy][sx] * wa[o][i][ky][kx];
+              }
+          r[n][o][y][xo] = sum;
+        }
+  return result;
+}
+
+}  // namespace cargovision::reference
