@@ -49,6 +49,12 @@ int main(int argc, char** argv) {
     app.add_option("--min-contrast", crop.min_text_contrast,
                    "Grey levels every part of a code must stand out by; a crop below is drawn again, milder (0 = keep all)")
         ->capture_default_str();
+    app.add_option("--min-contrast-to-noise", crop.min_contrast_to_noise,
+                   "Times the wall's own grey-level spread every part of a code must stand out by (0 = no such check)")
+        ->capture_default_str();
+    app.add_option("--min-line-height", crop.min_line_height,
+                   "Pixels per text line a drawn crop height gives at least (within --max-height)")
+        ->capture_default_str();
     app.add_option("--jpeg-quality-min", crop.jpeg_quality_min, "Lowest JPEG quality")->capture_default_str();
     app.add_option("--jpeg-quality-max", crop.jpeg_quality_max, "Highest JPEG quality")->capture_default_str();
     app.add_option("--lmdb", lmdb_output,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the shipped recognizer data/models/codes_recognizer.{pth,json} from scratch: the seed's
 # TPS-ResNet-BiLSTM-Attn (narrowed to 128 channels, case-sensitive 94 characters) trained on the endless
-# generated code-crop stream in two phases, then its best-accuracy checkpoint packed in half precision
+# generated code-crop stream in three phases, then its best-accuracy checkpoint packed in half precision
 # and scored on a held-out generated set (another seed).
 #   1. configs/ocr_pretrain_encoder.json: the same Transformation-FeatureExtraction-SequenceModeling
 #      under a CTC head. CTC needs no alignment to be learnt, so the encoder learns to read quickly.
@@ -9,6 +9,9 @@
 #      is not in the Attn model and is left behind; TPS starts as the identity and learns at 5 % of the
 #      rate, as under Adam at the full rate its grid degenerates). From random weights this architecture
 #      did not read after 2,800 iterations on this stream (data/models/README.md).
+#   3. configs/ocr_pretrain_refine.json: the whole model again (--FT from phase 2's best) under a
+#      restarted, lower learning rate at full difficulty: phase 2's cosine had decayed to 2 % while
+#      the model still improved.
 #
 #   scripts/pretrain_ocr.sh [train_ocr options...]   train, or resume where the last run stopped
 #   scripts/pretrain_ocr.sh --pack-only              only package and score the current best checkpoint
@@ -29,7 +32,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${CARGOVISION_PRETRAIN_DIR:-runs/pretrain}"
 encoder_run="$runs/encoder_ctc"
-run="$runs/codes_recognizer"
+attn_run="$runs/codes_recognizer"
+run="$runs/codes_recognizer_refine"
 model=data/models/codes_recognizer
 snapshots=data/models/pretrain
 pack_only=false
@@ -45,11 +49,13 @@ bin=build/bin
 # The committed snapshot of a phase (data/models/pretrain/<phase>_iter_<N>.pth), if any.
 phase_snapshot() { compgen -G "$snapshots/$(basename "$1")_iter_*.pth" | sort -V | tail -n 1 || true; }
 
-# --snapshot: packs the phase in progress (phase 2 once it has started) and its log into $snapshots.
+# --snapshot: packs the latest phase that has started and its log into $snapshots.
 take_snapshot() {
-  local phase_run="$run"
-  [[ -f "$phase_run/latest.pth" ]] || phase_run="$encoder_run"
-  if [[ ! -f "$phase_run/latest.pth" ]]; then echo "pretrain: no run in $runs to snapshot" >&2; exit 1; fi
+  local phase_run=""
+  for candidate in "$run" "$attn_run" "$encoder_run"; do
+    if [[ -f "$candidate/latest.pth" ]]; then phase_run="$candidate"; break; fi
+  done
+  if [[ -z "$phase_run" ]]; then echo "pretrain: no run in $runs to snapshot" >&2; exit 1; fi
   local phase iteration stem
   phase=$(basename "$phase_run")
   iteration=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["iteration"])' "$phase_run/latest.pth.json")
@@ -63,12 +69,13 @@ take_snapshot() {
   mv "$packed/snapshot.json" "$stem.json"
   rmdir "$packed"
   # Each phase's log stays: the model card's accuracy curve.
-  cp "$phase_run/log_train.txt" "$snapshots/${phase}_log_train.txt"
-  [[ ! -f "$encoder_run/log_train.txt" ]] || cp "$encoder_run/log_train.txt" "$snapshots/encoder_ctc_log_train.txt"
-  # Phase 2 starts from phase 1's best: kept until phase 2 has a snapshot of its own.
+  for each_run in "$encoder_run" "$attn_run" "$run"; do
+    [[ ! -f "$each_run/log_train.txt" ]] || cp "$each_run/log_train.txt" "$snapshots/$(basename "$each_run")_log_train.txt"
+  done
+  # Phase 2 starts from phase 1's best: kept until a later phase has a snapshot of its own.
   if [[ "$phase_run" == "$encoder_run" && -f "$encoder_run/finished" ]]; then
     "$bin/pack_ocr_model" --saved_model "$encoder_run/best_accuracy.pth" --output "$snapshots/encoder_ctc_best"
-  elif [[ "$phase_run" == "$run" ]]; then
+  elif [[ "$phase_run" != "$encoder_run" ]]; then
     rm -f "$snapshots"/encoder_ctc_best.*
   fi
   echo "pretrain: snapshot $stem.pth at iteration $iteration; commit $snapshots"
@@ -102,26 +109,31 @@ if [[ "$snapshot_only" == true ]]; then take_snapshot; exit 0; fi
 
 if [[ "$pack_only" == false ]]; then
   extra=("$@")
-  # Phase 1 is done once it finished here, or a snapshot of its end or of phase 2 was committed.
+  # A phase is done once it finished here, or a snapshot of its end or of a later phase was committed.
   encoder_best="$encoder_run/best_accuracy.pth"
   [[ -f "$encoder_best" || ! -f "$snapshots/encoder_ctc_best.pth" ]] || encoder_best="$snapshots/encoder_ctc_best.pth"
-  if [[ ! -f "$encoder_run/finished" && ! -f "$snapshots/encoder_ctc_best.pth" && -z "$(phase_snapshot "$run")" ]]; then
+  if [[ ! -f "$encoder_run/finished" && ! -f "$snapshots/encoder_ctc_best.pth" && -z "$(phase_snapshot "$attn_run")" &&
+        -z "$(phase_snapshot "$run")" ]]; then
     echo "pretrain: phase 1, encoder under a CTC head ($encoder_run)"
     train_phase "$encoder_run" configs/ocr_pretrain_encoder.json
   fi
+  if [[ ! -f "$attn_run/finished" && -z "$(phase_snapshot "$run")" ]]; then
+    echo "pretrain: phase 2, attention decoder on the phase-1 encoder ($attn_run)"
+    train_phase "$attn_run" configs/ocr_pretrain.json "$encoder_best"
+  fi
   if [[ ! -f "$run/finished" ]]; then
-    echo "pretrain: phase 2, attention decoder on the phase-1 encoder ($run)"
-    train_phase "$run" configs/ocr_pretrain.json "$encoder_best"
+    echo "pretrain: phase 3, the whole model at a restarted learning rate ($run)"
+    train_phase "$run" configs/ocr_pretrain_refine.json "$attn_run/best_accuracy.pth"
   fi
 fi
 
 mkdir -p "$(dirname "$model")"
 "$bin/pack_ocr_model" --saved_model "$run/best_accuracy.pth" --output "$model"
 # Held-out crops from another seed than the validation set's and the stream's.
+# Drawn afresh each time: the generator may have changed since the last run.
 heldout="$runs/heldout"
-if [[ ! -d "$heldout/lmdb/training" ]]; then
-  "$bin/synth_ocr" --output "$heldout/crops" --training 1000 --validation 0 --seed 6346 --lmdb "$heldout/lmdb"
-fi
+rm -rf "$heldout"
+"$bin/synth_ocr" --output "$heldout/crops" --training 1000 --validation 0 --seed 6346 --lmdb "$heldout/lmdb" --log-level warn
 "$bin/demo_ocr" --config "$model.json" --saved_model "$model.pth" --lmdb "$heldout/lmdb/training" \
   --output_dir "$heldout/result" --log-level warn > "$heldout/demo_stdout.txt"
 grep -E "^(Word Accuracy|ms per image)" "$heldout/result/demo_result.csv"

@@ -170,11 +170,35 @@ void from_json(const nlohmann::json& j, OcrTrainOptions& o) { read_json(j, o); }
 void to_json(nlohmann::json& j, const OcrDemoOptions& o) { write_json(j, o); }
 void from_json(const nlohmann::json& j, OcrDemoOptions& o) { read_json(j, o); }
 
-OcrTrainOptions load_ocr_train_options(const std::string& path) { return load_options_file<OcrTrainOptions>(path); }
+namespace {
+
+// A run's options.json records what the run derived besides what it was given (the class count of its
+// character set, the number of processes): facts, not options. Either app takes that file as --config
+// to reproduce or read the run, so the recorded facts are dropped rather than called unknown.
+nlohmann::json read_options_without_run_facts(const std::string& path) {
+  nlohmann::json given = read_json_file(path);
+  if (given.is_object()) {
+    for (const char* fact : {"num_class", "world_size"}) given.erase(fact);
+  }
+  return given;
+}
+
+}  // namespace
+
+OcrTrainOptions load_ocr_train_options(const std::string& path) {
+  const nlohmann::json given = read_options_without_run_facts(path);
+  check_known_keys(given, nlohmann::json(OcrTrainOptions{}), path);
+  try {
+    return given.get<OcrTrainOptions>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": invalid option value (" + std::string(e.what()) + ")");
+  }
+}
+
 // A training config also drives the demo (same architecture keys); its training-only keys are ignored
 // here, while a key neither app knows is still an error.
 OcrDemoOptions load_ocr_demo_options(const std::string& path) {
-  const nlohmann::json given = read_json_file(path);
+  const nlohmann::json given = read_options_without_run_facts(path);
   const nlohmann::json demo_keys = OcrDemoOptions{};
   nlohmann::json known = OcrTrainOptions{};
   known.update(demo_keys);

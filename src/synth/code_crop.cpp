@@ -408,9 +408,13 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
   cv::warpPerspective(code_paint(frame + cv::Point(grow, grow)), code_mask, camera, crop.size(), cv::INTER_LINEAR,
                       cv::BORDER_CONSTANT, cv::Scalar(0));
 
+  // Lines of text no smaller than min_line_height pixels where the height is drawn (within max_height).
+  const double line_pitch = static_cast<double>(text.text_box.height) / static_cast<double>(layout.lines.size());
+  const int lowest = std::clamp(static_cast<int>(std::ceil(options.min_line_height * crop.rows / line_pitch)),
+                                options.min_height, options.max_height);
   const int height = options.height > 0 ? options.height
-                                        : options.min_height + static_cast<int>(random_index(
-                                              random, static_cast<std::size_t>(options.max_height - options.min_height + 1)));
+                                        : lowest + static_cast<int>(random_index(
+                                              random, static_cast<std::size_t>(options.max_height - lowest + 1)));
   const double scale = static_cast<double>(height) / crop.rows;
   const int width = std::max(4, static_cast<int>(std::lround(crop.cols * scale)));
   cv::resize(code_mask, code_mask, cv::Size(width, height), 0, 0, cv::INTER_AREA);
@@ -447,49 +451,112 @@ double median_of(std::vector<unsigned char>& values) {
 
 }  // namespace
 
-double code_contrast(const cv::Mat& crop, const cv::Mat& code_mask, int slices) {
+CodeLegibility measure_code_legibility(const cv::Mat& crop, const cv::Mat& code_mask, int slices) {
   require(crop.size() == code_mask.size() && code_mask.type() == CV_8U && slices > 0,
-          "code_contrast needs a crop and an 8-bit mask of the same size");
+          "measure_code_legibility needs a crop and an 8-bit mask of the same size");
   cv::Mat grey;
   cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
-  // Paint: the mask's solid strokes. Wall: what lies a little away from any paint (antialiased edges
-  // and blur halos belong to neither), within the rows the code spans.
-  const cv::Mat paint = code_mask >= 160;
+  // Paint: pixels at least half covered by the code's strokes. Touched: any trace of them, so that a
+  // glyph whose strokes shrank below a pixel still counts as there (and unreadable). Wall: what lies a
+  // little away from any paint (antialiased edges and blur halos belong to neither).
+  const cv::Mat paint = code_mask >= 128;
+  const cv::Mat touched = code_mask >= 24;
   cv::Mat near_paint;
   const int reach = std::max(1, crop.rows / 12);
-  cv::dilate(code_mask >= 24, near_paint, cv::getStructuringElement(cv::MORPH_RECT, {2 * reach + 1, 2 * reach + 1}));
-  const cv::Rect span = cv::boundingRect(paint);
-  if (span.area() == 0) return 0.0;
+  cv::dilate(touched, near_paint, cv::getStructuringElement(cv::MORPH_RECT, {2 * reach + 1, 2 * reach + 1}));
+  const cv::Rect span = cv::boundingRect(touched);
+  if (span.area() == 0) return {};
   const int pad = std::max(2, span.height / 3);
   const cv::Rect around = (span - cv::Point(pad, pad) + cv::Size(2 * pad, 2 * pad)) & cv::Rect(0, 0, crop.cols, crop.rows);
-  // Medians, not means: a slice's paint level is its strokes' centres, not the edges blur mixes with
-  // the wall; its wall level is the wall, not a stain or a neighbouring mark crossing it.
   std::vector<std::vector<unsigned char>> paint_values(static_cast<std::size_t>(slices));
   std::vector<std::vector<unsigned char>> wall_values(static_cast<std::size_t>(slices));
+  std::vector<std::size_t> touched_counts(static_cast<std::size_t>(slices), 0);
+  std::vector<unsigned char> band_wall;
   for (int y = around.y; y < around.br().y; ++y) {
     const auto* grey_row = grey.ptr<unsigned char>(y);
     const auto* paint_row = paint.ptr<unsigned char>(y);
+    const auto* touched_row = touched.ptr<unsigned char>(y);
     const auto* near_row = near_paint.ptr<unsigned char>(y);
-    for (int x = span.x; x < span.br().x; ++x) {
+    for (int x = around.x; x < around.br().x; ++x) {
+      const bool wall = near_row[x] == 0;
+      if (wall) band_wall.push_back(grey_row[x]);
+      if (x < span.x || x >= span.br().x) continue;
       const auto slice = static_cast<std::size_t>((x - span.x) * slices / span.width);
       if (paint_row[x] != 0) paint_values[slice].push_back(grey_row[x]);
-      else if (near_row[x] == 0) wall_values[slice].push_back(grey_row[x]);
+      if (touched_row[x] != 0) ++touched_counts[slice];
+      if (wall) wall_values[slice].push_back(grey_row[x]);
     }
   }
-  std::vector<std::size_t> counts;
-  for (const auto& values : paint_values) {
-    if (!values.empty()) counts.push_back(values.size());
+  // A tight crop may show no wall beside the code's rows: then any wall in the crop.
+  if (band_wall.size() < 8) {
+    band_wall.clear();
+    for (int y = 0; y < crop.rows; ++y) {
+      for (int x = 0; x < crop.cols; ++x) {
+        if (near_paint.at<unsigned char>(y, x) == 0) band_wall.push_back(grey.at<unsigned char>(y, x));
+      }
+    }
   }
-  if (counts.empty()) return 0.0;
+  if (band_wall.size() < 8) return {};
+  // Noise: how much the wall varies at the scale of strokes (grain, texture, stains, JPEG), without
+  // the shading across it (a shadow's edge, glare, a gradient) a reader sees through: the wall minus its
+  // local level, the level a blur of the wall alone (paint left out), 1.4826 x median absolute deviation.
+  cv::Mat wall_only, wall_weight, level;
+  const double sigma = std::max(1.5, crop.rows / 6.0);
+  cv::Mat wall_mask;
+  cv::bitwise_not(near_paint, wall_mask);
+  wall_mask.convertTo(wall_weight, CV_32F, 1.0 / 255.0);
+  grey.convertTo(wall_only, CV_32F);
+  wall_only = wall_only.mul(wall_weight);
+  cv::GaussianBlur(wall_only, level, cv::Size(), sigma, sigma, cv::BORDER_REPLICATE);
+  cv::GaussianBlur(wall_weight, wall_weight, cv::Size(), sigma, sigma, cv::BORDER_REPLICATE);
+  std::vector<float> residuals;
+  for (int y = around.y; y < around.br().y; ++y) {
+    for (int x = around.x; x < around.br().x; ++x) {
+      const float weight = wall_weight.at<float>(y, x);
+      if (wall_mask.at<unsigned char>(y, x) == 0 || weight < 0.05f) continue;
+      residuals.push_back(std::abs(grey.at<unsigned char>(y, x) - level.at<float>(y, x) / weight));
+    }
+  }
+  double noise = 0.0;
+  if (!residuals.empty()) {
+    const auto middle = residuals.begin() + static_cast<std::ptrdiff_t>(residuals.size() / 2);
+    std::nth_element(residuals.begin(), middle, residuals.end());
+    noise = 1.4826 * *middle;
+  }
+  std::vector<std::size_t> counts;
+  for (const std::size_t count : touched_counts) {
+    if (count > 0) counts.push_back(count);
+  }
+  CodeLegibility legibility;
+  if (counts.empty()) return legibility;
   std::nth_element(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(counts.size() / 2), counts.end());
   // Slices that hold only the tip of a glyph (or a gap between groups) say nothing either way.
   const std::size_t enough = std::max<std::size_t>(4, counts[counts.size() / 2] / 4);
-  double weakest = 255.0;
+  // Medians, not means: a slice's paint level is its strokes' centres, not the edges blur mixes with
+  // the wall; its wall level is the wall, not a stain or a neighbouring mark crossing it.
+  legibility.contrast = 255.0;
+  bool measured = false;
   for (std::size_t slice = 0; slice < paint_values.size(); ++slice) {
-    if (paint_values[slice].size() < enough || wall_values[slice].size() < 4) continue;
-    weakest = std::min(weakest, std::abs(median_of(paint_values[slice]) - median_of(wall_values[slice])));
+    if (touched_counts[slice] < enough) continue;
+    measured = true;
+    if (paint_values[slice].size() < std::max<std::size_t>(2, touched_counts[slice] / 10)) {
+      // The strokes blurred into the wall: nothing solid is left to read.
+      legibility.contrast = 0.0;
+      continue;
+    }
+    auto& wall = wall_values[slice].size() >= 4 ? wall_values[slice] : band_wall;
+    legibility.contrast = std::min(legibility.contrast, std::abs(median_of(paint_values[slice]) - median_of(wall)));
   }
-  return weakest;
+  if (!measured) return {};
+  legibility.wall_noise = noise;
+  // Grey levels are whole numbers: a flat wall's spread counts as one level.
+  legibility.contrast_to_noise = legibility.contrast / std::max(1.0, noise);
+  return legibility;
+}
+
+bool is_legible(const CodeLegibility& legibility, const CodeCropOptions& options) {
+  return legibility.contrast >= options.min_text_contrast &&
+         legibility.contrast_to_noise >= options.min_contrast_to_noise;
 }
 
 cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& options, NumpyRandom& random,
@@ -512,17 +579,18 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
   const double difficulty = std::clamp(options.difficulty, 0.0, 1.0);
   constexpr int kAttempts = 4;
   RenderedCrop rendered;
-  double contrast = 0.0;
+  CodeLegibility legibility;
   int draws = 0;
+  const bool check = options.min_text_contrast > 0 || options.min_contrast_to_noise > 0;
   while (draws < kAttempts) {
     // Each new draw is milder; the last is clean paint, which always reads.
     const double milder = draws + 1 == kAttempts ? 0.0 : difficulty * (1.0 - 0.3 * draws);
     rendered = render_attempt(layout, options, milder, random);
     ++draws;
-    contrast = code_contrast(rendered.image, rendered.code_mask, static_cast<int>(longest));
-    if (options.min_text_contrast <= 0 || contrast >= options.min_text_contrast) break;
+    legibility = measure_code_legibility(rendered.image, rendered.code_mask, static_cast<int>(longest));
+    if (!check || is_legible(legibility, options)) break;
   }
-  if (report != nullptr) *report = {draws, contrast, rendered.code_mask};
+  if (report != nullptr) *report = {draws, legibility, rendered.code_mask};
   return rendered.image;
 }
 
@@ -569,8 +637,8 @@ void generate_code_dataset(const CodeDatasetOptions& options) {
           write_file_atomically(folder / fmt::format("{}_{:05d}_mask.png", name, i + 1),
                                 std::string_view(reinterpret_cast<const char*>(mask_bytes.data()), mask_bytes.size()));
         }
-        spdlog::debug("{}/{}: code contrast {:.0f} after {} draw(s)", folder.string(), file, legibility.contrast,
-                      legibility.draws);
+        spdlog::debug("{}/{}: code contrast {:.0f}, {:.1f} x the wall's noise after {} draw(s)", folder.string(), file,
+                      legibility.legibility.contrast, legibility.legibility.contrast_to_noise, legibility.draws);
         std::vector<unsigned char> bytes;
         cv::imencode(".jpg", crop, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});
         write_file_atomically(folder / file, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
@@ -581,8 +649,9 @@ void generate_code_dataset(const CodeDatasetOptions& options) {
     }
   }
   progress.finish();
-  spdlog::info("{} of {} crops ({:.1f} %) were drawn again, milder, to keep their code legible (--min-contrast {})",
-               redrawn, total, 100.0 * redrawn / total, options.crop.min_text_contrast);
+  spdlog::info("{} of {} crops ({:.1f} %) were drawn again, milder, to keep their code legible (--min-contrast {}, "
+               "--min-contrast-to-noise {})",
+               redrawn, total, 100.0 * redrawn / total, options.crop.min_text_contrast, options.crop.min_contrast_to_noise);
 }
 
 }  // namespace cargovision

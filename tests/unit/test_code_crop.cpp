@@ -93,12 +93,57 @@ TEST(CodeCrop, CodeContrastIsTheWeakestSliceAgainstItsWall) {
   for (int x = 10; x < 110; x += 20) cv::rectangle(mask, cv::Rect(x, 8, 8, 16), cv::Scalar(255), cv::FILLED);
   cv::Mat crop(32, 120, CV_8UC3, cv::Scalar(60, 60, 60));
   crop.setTo(cv::Scalar(220, 220, 220), mask);
-  EXPECT_NEAR(cv_::code_contrast(crop, mask, 5), 160.0, 1.0);
+  auto legibility = cv_::measure_code_legibility(crop, mask, 5);
+  EXPECT_NEAR(legibility.contrast, 160.0, 1.0);
+  EXPECT_NEAR(legibility.wall_noise, 0.0, 0.01);
   // The last glyph faded into the wall: that slice is what a reader fails on.
   crop(cv::Rect(90, 0, 30, 32)).setTo(cv::Scalar(60, 60, 60));
   crop(cv::Rect(90, 0, 30, 32)).setTo(cv::Scalar(70, 70, 70), mask(cv::Rect(90, 0, 30, 32)));
-  EXPECT_NEAR(cv_::code_contrast(crop, mask, 5), 10.0, 1.0);
-  EXPECT_DOUBLE_EQ(cv_::code_contrast(crop, cv::Mat(32, 120, CV_8U, cv::Scalar(0)), 5), 0.0);
+  EXPECT_NEAR(cv_::measure_code_legibility(crop, mask, 5).contrast, 10.0, 1.0);
+  EXPECT_DOUBLE_EQ(cv_::measure_code_legibility(crop, cv::Mat(32, 120, CV_8U, cv::Scalar(0)), 5).contrast, 0.0);
+}
+
+// Hairline strokes shrunk below a pixel leave only faint traces in the mask: nothing solid to read,
+// however bright the paint was (before, such a crop measured as perfectly legible).
+TEST(CodeCrop, StrokesThinnerThanAPixelAreIllegible) {
+  cv::Mat mask(32, 120, CV_8U, cv::Scalar(0));
+  for (int x = 10; x < 110; x += 20) cv::rectangle(mask, cv::Rect(x, 8, 8, 16), cv::Scalar(90), cv::FILLED);
+  cv::Mat crop(32, 120, CV_8UC3, cv::Scalar(60, 60, 60));
+  crop.setTo(cv::Scalar(100, 100, 100), mask);
+  EXPECT_DOUBLE_EQ(cv_::measure_code_legibility(crop, mask, 5).contrast, 0.0);
+}
+
+// Paint 40 grey levels off the wall reads on a plain wall, not in a grain that varies more than that.
+TEST(CodeCrop, ContrastMustStandOutOfTheWallsNoise) {
+  cv::Mat mask(32, 120, CV_8U, cv::Scalar(0));
+  for (int x = 10; x < 110; x += 20) cv::rectangle(mask, cv::Rect(x, 8, 8, 16), cv::Scalar(255), cv::FILLED);
+  cv::Mat crop(32, 120, CV_8UC3, cv::Scalar(100, 100, 100));
+  crop.setTo(cv::Scalar(140, 140, 140), mask);
+  const cv_::CodeCropOptions options;
+  const auto plain = cv_::measure_code_legibility(crop, mask, 5);
+  EXPECT_NEAR(plain.contrast, 40.0, 1.0);
+  EXPECT_TRUE(cv_::is_legible(plain, options));
+
+  cv::Mat grain(crop.size(), CV_8U), grain_bgr;
+  cv::RNG(7).fill(grain, cv::RNG::UNIFORM, 0, 120);  // spread: 1.4826 x 30 (median |u - 60|) ~ 44 grey levels
+  cv::cvtColor(grain, grain_bgr, cv::COLOR_GRAY2BGR);
+  cv::Mat grainy = crop + grain_bgr;
+  const auto noisy = cv_::measure_code_legibility(grainy, mask, 5);
+  EXPECT_NEAR(noisy.wall_noise, 44.0, 6.0);
+  EXPECT_GE(noisy.contrast, options.min_text_contrast);
+  EXPECT_FALSE(cv_::is_legible(noisy, options)) << noisy.contrast << " over noise " << noisy.wall_noise;
+}
+
+// A code on three lines gets a crop tall enough for min_line_height pixels per line.
+TEST(CodeCrop, MultiLineCodesGetTallerCrops) {
+  cv_::CodeCropOptions options;
+  options.min_height = 20;
+  options.max_height = 64;
+  cv_::NumpyRandom random(3);
+  const cv_::CodeLayout three_lines{"BEAU2656931", {{{"BEAU", false}}, {{"265693", false}}, {{"1", true}}}};
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_GE(cv_::render_code_crop(three_lines, options, random).rows, 3 * options.min_line_height);
+  }
 }
 
 TEST(CodeCrop, DatasetIsDeterministicAndParses) {

@@ -52,6 +52,28 @@ TEST(OcrOptions, DemoReadsATrainingConfigAndStillRejectsTypos) {
   }
 }
 
+// train_ocr writes options.json with what the run derived (num_class, world_size) beside the options:
+// the file must reproduce the run (train_ocr --config) and read with its model (demo_ocr --config).
+TEST(OcrOptions, ARunsRecordedOptionsAreAConfigForBothApps) {
+  cv_::testing::TempDir dir;
+  const auto path = (dir.path() / "options.json").string();
+  std::ofstream(path) << R"({"Prediction": "Attn", "output_channel": 96, "num_iter": 7, "num_class": 96, "world_size": 2})";
+  const auto train = cv_::ocr::load_ocr_train_options(path);
+  EXPECT_EQ(train.output_channel, 96);
+  EXPECT_EQ(train.num_iter, 7);
+  const auto demo = cv_::ocr::load_ocr_demo_options(path);
+  EXPECT_EQ(demo.output_channel, 96);
+  EXPECT_EQ(demo.Prediction, "Attn");
+
+  std::ofstream(path) << R"({"num_classes": 96})";
+  try {
+    cv_::ocr::load_ocr_train_options(path);
+    FAIL() << "only the recorded facts are dropped, not look-alikes";
+  } catch (const cv_::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("options.json: unknown option 'num_classes'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(OcrOptions, KernelsComeFromTheConfigAndAreChecked) {
   cv_::testing::TempDir dir;
   const auto path = (dir.path() / "kernels.json").string();

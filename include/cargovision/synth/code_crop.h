@@ -43,22 +43,37 @@ struct CodeCropOptions {
   // rates above. A training curriculum raises it from low to 1 (SyntheticCodeSource).
   double difficulty = 1.0;
   // Legibility: in every part of the code (one slice per character along it), its paint must differ
-  // from the wall right around it by this many grey levels (medians) in the finished crop. Degradations that
-  // stack up (faded paint in a shadow under glare, blurred and shrunk) can erase a code; such a crop
-  // is drawn again with milder degradations, so that every label can be read from its image.
-  // 0 accepts every crop.
+  // from the wall right around it by at least min_text_contrast grey levels (medians) in the finished
+  // crop, and by at least min_contrast_to_noise times the wall's grey-level spread at the scale of
+  // strokes (texture, grain, stains, JPEG), and its strokes must survive the crop's resolution. Degradations that stack up
+  // (faded paint in a shadow under glare, blurred and shrunk, hairline strokes in a small crop) can
+  // erase a code; such a crop is drawn again with milder degradations, so that every label can be read
+  // from its image. 0 for both accepts every crop.
   double min_text_contrast = 12.0;
+  double min_contrast_to_noise = 1.25;
+  // A drawn crop height (height == 0) is at least what gives each text line this many pixels, within
+  // max_height: a code on three lines is photographed taller than one on a single line.
+  int min_line_height = 10;
 };
 
-// The smallest contrast, in grey levels, between the paint of the code (`code_mask`, 255 = paint, the
-// crop's size) and the wall around it, over slices of the code along its length (`slices` of them).
-double code_contrast(const cv::Mat& crop, const cv::Mat& code_mask, int slices);
+// How well the code's paint (`code_mask`, 255 = paint, the crop's size) stands out in `crop`.
+struct CodeLegibility {
+  // The weakest of `slices` slices along the code: |median paint - median wall|, in grey levels;
+  // 0 where strokes are too thin for the resolution to keep any solid paint, or nothing is measurable.
+  double contrast = 0.0;
+  // The wall's spread at the scale of strokes (grain, texture, stains, JPEG; not the shading across
+  // it): 1.4826 x median absolute deviation from its local level, grey levels.
+  double wall_noise = 0.0;
+  double contrast_to_noise = 0.0;  // contrast / wall_noise (a flat wall counts as one grey level)
+};
+CodeLegibility measure_code_legibility(const cv::Mat& crop, const cv::Mat& code_mask, int slices);
+bool is_legible(const CodeLegibility& legibility, const CodeCropOptions& options);
 
 // What the legibility check did for one crop.
 struct LegibilityReport {
-  int draws = 0;          // 1 when the first draw was legible
-  double contrast = 0.0;  // code_contrast of the returned crop
-  cv::Mat code_mask;      // the code's paint on the crop's pixels (8-bit, 255 = paint)
+  int draws = 0;              // 1 when the first draw was legible
+  CodeLegibility legibility;  // of the returned crop
+  cv::Mat code_mask;          // the code's paint on the crop's pixels (8-bit, 255 = paint)
 };
 
 // Renders the layout (groups, lines, boxes) into a BGR crop; its label is layout.label.
