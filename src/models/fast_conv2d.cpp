@@ -318,6 +318,18 @@ torch::Tensor own_winograd_conv2d(const torch::nn::Conv2dImpl& conv, const torch
   RECORD_FUNCTION("cargovision::winograd_f4x3", std::vector<c10::IValue>({input}));  // named in profiles
   c10::optional<torch::Tensor> bias;
   if (conv.bias.defined()) bias = conv.bias;
+#if CARGOVISION_HAVE_ONEDNN
+  // Fixed weights at inference: transformed once per scope, kept with the oneDNN layouts (a [36, K, C] plain
+  // layout no convolution weight has, so the entry is the own Winograd's).
+  const bool needs_grad = torch::GradMode::is_enabled() &&
+                          (input.requires_grad() || conv.weight.requires_grad() || (bias && (*bias).requires_grad()));
+  if (!needs_grad && packed_weights_scope_open()) {
+    const auto& weight = conv.weight;
+    const memory::desc layout({36, weight.size(0), weight.size(1)}, memory::data_type::f32, memory::format_tag::abc);
+    const auto transformed = onednn::packed({weight}, layout, [&] { return winograd_transformed_weight(weight); });
+    return winograd_conv2d_inference(input, transformed, bias, padding[0], padding[1]);
+  }
+#endif
   return winograd_conv2d(input, conv.weight, bias, padding[0], padding[1]);
 }
 

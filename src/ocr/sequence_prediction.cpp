@@ -1,5 +1,6 @@
 #include "cargovision/ocr/sequence_prediction.h"
 
+#include "cargovision/models/fast_kernels.h"
 #include "cargovision/models/fast_lstm.h"
 
 namespace cargovision::ocr {
@@ -65,6 +66,10 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& features, const torch:
     }
     return generator->forward(torch::stack(hiddens, 1));
   }
+  if (models::fast_kernels_enabled() && !torch::GradMode::is_enabled() && attention_cell->rnn->options.bias() &&
+      features.size(2) + num_classes_ == attention_cell->rnn->weight_ih.size(1)) {
+    return decode_greedily_precomputed(features, projected, steps, stop_when_all_ended);
+  }
   constexpr int64_t kEndOfSentence = 1;  // [s]
   auto previous = torch::zeros({batch}, options.dtype(torch::kLong));  // [GO]
   auto ended = torch::zeros({batch}, options.dtype(torch::kBool));
@@ -73,6 +78,46 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& features, const torch:
   for (int64_t i = 0; i < steps; ++i) {
     state = attention_cell->forward(state, features, projected, onehot(previous));
     auto step_logits = generator->forward(std::get<0>(state));
+    previous = step_logits.argmax(1);
+    logits.push_back(std::move(step_logits));
+    if (stop_when_all_ended) {
+      ended.logical_or_(previous == kEndOfSentence);
+      if (ended.all().item<bool>()) break;
+    }
+  }
+  return torch::stack(logits, 1);
+}
+
+torch::Tensor AttentionImpl::decode_greedily_precomputed(const torch::Tensor& features, const torch::Tensor& projected,
+                                                         int64_t steps, bool stop_when_all_ended) {
+  AttentionCellImpl& cell = *attention_cell;
+  const nn::LSTMCellImpl& lstm = *cell.rnn;
+  const int64_t batch = features.size(0), input_size = features.size(2), hidden = hidden_size_;
+  // LSTMCell's input is [context, one-hot]: its weights split into a context part and a row per character.
+  const auto feature_gates = torch::matmul(features, lstm.weight_ih.narrow(1, 0, input_size).t());  // [B, T, 4H]
+  const auto character_gates = lstm.weight_ih.narrow(1, input_size, num_classes_).t().contiguous();  // [classes, 4H]
+  // Everything the previous hidden state feeds, in one product: h2h (H columns) and the LSTM's gates (4H).
+  const auto hidden_weights = torch::cat({cell.h2h->weight, lstm.weight_hh}, 0).t().contiguous();  // [H, 5H]
+  const auto hidden_bias = torch::cat({cell.h2h->bias, lstm.bias_ih + lstm.bias_hh});              // [5H]
+  constexpr int64_t kEndOfSentence = 1;  // [s]
+  auto h = torch::zeros({batch, hidden}, features.options());
+  auto c = torch::zeros({batch, hidden}, features.options());
+  auto previous = torch::zeros({batch}, features.options().dtype(torch::kLong));  // [GO]
+  auto ended = torch::zeros({batch}, features.options().dtype(torch::kBool));
+  std::vector<torch::Tensor> logits;
+  logits.reserve(steps);
+  for (int64_t i = 0; i < steps; ++i) {
+    const auto mixed = torch::addmm(hidden_bias, h, hidden_weights);  // [B, 5H]
+    const auto hidden_projection = mixed.narrow(1, 0, hidden).unsqueeze(1);
+    const auto energy = cell.score->forward(torch::tanh(projected + hidden_projection));  // [B, T, 1]
+    const auto alpha = torch::softmax(energy, 1);
+    // W (alpha^T features) = alpha^T (features W^T): the context's gates without forming the context.
+    auto gates = torch::bmm(alpha.transpose(1, 2), feature_gates).squeeze(1);  // [B, 4H]
+    gates.add_(mixed.narrow(1, hidden, 4 * hidden)).add_(character_gates.index_select(0, previous));
+    const auto chunks = gates.chunk(4, 1);  // LSTMCell's order: input, forget, cell, output
+    c = torch::sigmoid(chunks[1]) * c + torch::sigmoid(chunks[0]) * torch::tanh(chunks[2]);
+    h = torch::sigmoid(chunks[3]) * torch::tanh(c);
+    auto step_logits = generator->forward(h);
     previous = step_logits.argmax(1);
     logits.push_back(std::move(step_logits));
     if (stop_when_all_ended) {

@@ -15,6 +15,7 @@
 #include "cargovision/ocr/metrics.h"
 #include "cargovision/ocr/model.h"
 #include "cargovision/ocr/recognize.h"
+#include "cargovision/ocr/sequence_prediction.h"
 #include "cargovision/ocr/text.h"
 #include "cargovision/ocr/transformation.h"
 #include "cargovision/train/adadelta.h"
@@ -398,6 +399,47 @@ TEST(OcrInference, StoppingAtTheLastEndOfSentenceChangesNoPrediction) {
   // Without the flag, or for CTC, every step runs.
   EXPECT_EQ(model->predict(images).size(1), 26);
   EXPECT_TRUE(torch::equal(model->predict(images), model->forward(images, {}, false)));
+}
+
+// The fast kernels decode greedily with the step-invariant products taken out of the loop; LibTorch's kernels
+// run the original's step (LSTMCell on [context, one-hot]). Random weights and biases everywhere, a batch
+// whose rows take different paths: the same logits to float rounding, the same characters.
+TEST(OcrInference, PrecomputedGreedyDecodingMatchesThePlainSteps) {
+  torch::manual_seed(11);
+  const int64_t input_size = 24, hidden = 16, classes = 12, length = 9;
+  ocr::Attention attention(input_size, hidden, classes);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& parameter : attention->parameters()) parameter.uniform_(-0.6, 0.6);
+  }
+  attention->eval();
+  const auto features = torch::randn({5, 13, input_size});
+  torch::NoGradGuard no_grad;
+  const bool was_enabled = cv_::models::fast_kernels_enabled();
+  cv_::models::set_fast_kernels_enabled(false);
+  const auto plain = attention->forward(features, {}, false, length);
+  const auto plain_early = attention->forward(features, {}, false, length, /*stop_when_all_ended=*/true);
+  cv_::models::set_fast_kernels_enabled(true);
+  const auto fast = attention->forward(features, {}, false, length);
+  const auto fast_early = attention->forward(features, {}, false, length, /*stop_when_all_ended=*/true);
+  cv_::models::set_fast_kernels_enabled(was_enabled);
+
+  ASSERT_EQ(fast.sizes(), plain.sizes());
+  EXPECT_LT((fast - plain).abs().max().item<double>(), 1e-5);
+  EXPECT_FALSE(torch::equal(fast, plain)) << "bit for bit the same: the precomputed decoder did not run";
+  EXPECT_TRUE(torch::equal(fast.argmax(2), plain.argmax(2)));
+  EXPECT_GE(std::get<0>(at::_unique(plain.argmax(2))).numel(), 3) << "the decoded paths should differ";
+  ASSERT_EQ(fast_early.sizes(), plain_early.sizes());
+  EXPECT_LT((fast_early - plain_early).abs().max().item<double>(), 1e-5);
+  // Training keeps the original's steps (and their gradients) whichever kernels run.
+  const auto text = torch::randint(0, classes, {5, length + 1}, torch::kLong);
+  EXPECT_TRUE(torch::equal(attention->forward(features, text, true, length),
+                           [&] {
+                             cv_::models::set_fast_kernels_enabled(false);
+                             auto result = attention->forward(features, text, true, length);
+                             cv_::models::set_fast_kernels_enabled(was_enabled);
+                             return result;
+                           }()));
 }
 
 // Each stage against the recognizer written in plain PyTorch as the original computes it

@@ -54,6 +54,26 @@ TEST(Winograd, ForwardMatchesLibTorchOnWideLayers) {
   expect_close(winograd_conv2d(input, weight, {}, 1, 1), torch::conv2d(input, weight, {}, 1, 1));
 }
 
+// Inference with the weight transformed once: the same values as the differentiable path and the naive loop.
+TEST(Winograd, InferenceWithATransformedWeightMatchesTheNaiveLoop) {
+  torch::manual_seed(17);
+  const auto input = torch::randn({3, 6, 9, 14});
+  const auto weight = torch::randn({5, 6, 3, 3});
+  const auto bias = torch::randn({5});
+  torch::NoGradGuard no_grad;
+  const auto transformed = winograd_transformed_weight(weight);
+  EXPECT_EQ(transformed.sizes(), (std::vector<int64_t>{36, 5, 6}));
+  for (const int64_t pad : {0, 1, 2}) {
+    SCOPED_TRACE(pad);
+    const auto expected = naive_conv3x3(input, weight, bias, pad, pad);
+    expect_close(winograd_conv2d_inference(input, transformed, bias, pad, pad), expected);
+    EXPECT_TRUE(torch::equal(winograd_conv2d_inference(input, transformed, bias, pad, pad),
+                             winograd_conv2d(input, weight, bias, pad, pad)));
+  }
+  EXPECT_THROW(winograd_conv2d_inference(torch::randn({1, 4, 8, 8}), transformed, {}, 1, 1), c10::Error);
+  EXPECT_THROW(winograd_transformed_weight(torch::randn({5, 6, 5, 5})), c10::Error);
+}
+
 TEST(Winograd, NonContiguousInputIsReadAsItsValues) {
   torch::manual_seed(13);
   const auto input = torch::randn({3, 6, 10, 4}).permute({0, 1, 3, 2});  // [3, 6, 4, 10], strided
@@ -137,6 +157,20 @@ TEST(Winograd, FastConv2dUsesItWhereOneDnnHasNoWinograd) {
   const auto plain = conv->forward(input);
   set_fast_kernels_enabled(true);
   EXPECT_EQ(plain.grad_fn()->name().find("WinogradF4x3"), std::string::npos) << plain.grad_fn()->name();
+
+  // At inference in a scope the transformed weight is made once and kept, and refreshed when the weight changes.
+  torch::NoGradGuard no_grad;
+  const auto frozen = input.detach();
+  PackedWeightsScope scope;
+  const auto before = packed_weight_count();
+  const auto first = conv->forward(frozen);
+  EXPECT_EQ(packed_weight_count(), before + 1);
+  EXPECT_TRUE(torch::equal(conv->forward(frozen), first));
+  EXPECT_EQ(packed_weight_count(), before + 1);
+  expect_close(first, torch::conv2d(frozen, conv->weight, conv->bias, 1, 1));
+  conv->weight.mul_(2);
+  expect_close(conv->forward(frozen), torch::conv2d(frozen, conv->weight, conv->bias, 1, 1));
+  EXPECT_EQ(packed_weight_count(), before + 1) << "the stale copy must be replaced, not kept beside";
 }
 
 }  // namespace

@@ -15,6 +15,14 @@ namespace cargovision::models {
 torch::Tensor winograd_conv2d(const torch::Tensor& input, const torch::Tensor& weight,
                               const c10::optional<torch::Tensor>& bias, int64_t padding_h, int64_t padding_w);
 
+// The same convolution at inference, with the weight transformed beforehand (winograd_transformed_weight):
+// callers that run fixed weights many times (a PackedWeightsScope) transform each weight once, which at small
+// batches costs as much as the convolution itself. No gradients.
+torch::Tensor winograd_transformed_weight(const torch::Tensor& weight);  // [K, C, 3, 3] -> [36, K, C]
+torch::Tensor winograd_conv2d_inference(const torch::Tensor& input, const torch::Tensor& transformed_weight,
+                                        const c10::optional<torch::Tensor>& bias, int64_t padding_h,
+                                        int64_t padding_w);
+
 // Whether winograd_conv2d pays against LibTorch's direct convolution for this problem on a CPU without oneDNN's
 // Winograd kernels: >= 128 input and output channels (with fewer the transforms cost more than the products
 // save) and enough 4x4 output tiles in the batch for the matrix products to run at full speed (at batch 1 on
