@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include <opencv2/core/utility.hpp>
+
 #include "cargovision/core/error.h"
 #include "cargovision/ocr/synthetic_codes.h"
 
@@ -29,7 +31,11 @@ OcrBatchPrefetcher::OcrBatchPrefetcher(Planner plan, AlignCollateOptions collate
             if (!samples) return std::nullopt;
             return build(*samples);
           },
-          depth) {}
+          depth) {
+  // The workers already decode and draw one crop each in parallel; OpenCV's own thread pool inside them would
+  // add threads that take cores from the model's computation (the generator's blurs and warps use it).
+  if (workers > 0) cv::setNumThreads(0);
+}
 
 OcrBatch OcrBatchPrefetcher::build(const std::vector<SampleRef>& samples) {
   OcrBatch batch;

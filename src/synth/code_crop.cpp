@@ -206,13 +206,21 @@ cv::Mat paint_wall(cv::Size size, const cv::Scalar& colour, int glyph_height, Nu
   const double phase = random.uniform(0, 2 * CV_PI);
   const double sharpness = random.uniform(1.0, 4.0);
   const double light_from = random.uniform(-0.25, 0.25);
+  // The ribs vary along one axis and the light along x: one sine per column or row, not per pixel.
+  const int rib_positions = vertical_ribs ? size.width : size.height;
+  std::vector<double> rib_shade(static_cast<std::size_t>(std::max(0, rib_positions)));
+  for (int i = 0; i < rib_positions; ++i) {
+    const double t = i / period * 2 * CV_PI + phase;
+    rib_shade[static_cast<std::size_t>(i)] = 1.0 + depth * std::clamp(std::sin(t) * sharpness, -1.0, 1.0);
+  }
+  std::vector<double> gradient(static_cast<std::size_t>(std::max(0, size.width)));
+  for (int x = 0; x < size.width; ++x) {
+    gradient[static_cast<std::size_t>(x)] = 1.0 + light_from * (static_cast<double>(x) / std::max(1, size.width) - 0.5);
+  }
   for (int y = 0; y < size.height; ++y) {
     auto* row = wall.ptr<cv::Vec3f>(y);
     for (int x = 0; x < size.width; ++x) {
-      const double t = (vertical_ribs ? x : y) / period * 2 * CV_PI + phase;
-      const double rib = std::clamp(std::sin(t) * sharpness, -1.0, 1.0);
-      const double gradient = 1.0 + light_from * (static_cast<double>(x) / std::max(1, size.width) - 0.5);
-      const double shade = (1.0 + depth * rib) * gradient;
+      const double shade = rib_shade[static_cast<std::size_t>(vertical_ribs ? x : y)] * gradient[static_cast<std::size_t>(x)];
       row[x] *= static_cast<float>(shade);
     }
   }
