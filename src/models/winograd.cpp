@@ -420,20 +420,31 @@ class WinogradF4x3 : public torch::autograd::Function<WinogradF4x3> {
 
 }  // namespace
 
+namespace {
+
+// The checks both entry points make; `weight_channels` is the weight's input channel count.
+void check_arguments(const char* who, const torch::Tensor& input, int64_t weight_channels,
+                     const torch::Tensor& weight, const c10::optional<torch::Tensor>& bias, int64_t padding_h,
+                     int64_t padding_w) {
+  TORCH_CHECK(input.dim() == 4, who, ": 4-d input expected");
+  TORCH_CHECK(input.size(1) == weight_channels, who, ": input has ", input.size(1), " channels, weight expects ",
+              weight_channels);
+  TORCH_CHECK(padding_h >= 0 && padding_h <= 2 && padding_w >= 0 && padding_w <= 2, who, ": padding 0 to 2 only");
+  TORCH_CHECK(input.size(2) + 2 * padding_h >= 3 && input.size(3) + 2 * padding_w >= 3, who,
+              ": input smaller than the kernel");
+  TORCH_CHECK(input.device().is_cpu() && input.scalar_type() == torch::kFloat &&
+                  weight.scalar_type() == torch::kFloat && (!bias || bias->scalar_type() == torch::kFloat),
+              who, ": float32 CPU tensors only");
+}
+
+}  // namespace
+
 torch::Tensor winograd_conv2d(const torch::Tensor& input, const torch::Tensor& weight,
                               const c10::optional<torch::Tensor>& bias, int64_t padding_h, int64_t padding_w) {
   TORCH_CHECK(input.dim() == 4 && weight.dim() == 4, "winograd_conv2d: 4-d input and weight expected");
   TORCH_CHECK(weight.size(2) == 3 && weight.size(3) == 3, "winograd_conv2d: 3x3 kernels only, got ",
               weight.sizes());
-  TORCH_CHECK(input.size(1) == weight.size(1), "winograd_conv2d: input has ", input.size(1),
-              " channels, weight expects ", weight.size(1));
-  TORCH_CHECK(padding_h >= 0 && padding_h <= 2 && padding_w >= 0 && padding_w <= 2,
-              "winograd_conv2d: padding 0 to 2 only");
-  TORCH_CHECK(input.size(2) + 2 * padding_h >= 3 && input.size(3) + 2 * padding_w >= 3,
-              "winograd_conv2d: input smaller than the kernel");
-  TORCH_CHECK(input.device().is_cpu() && input.scalar_type() == torch::kFloat &&
-                  weight.scalar_type() == torch::kFloat && (!bias || bias->scalar_type() == torch::kFloat),
-              "winograd_conv2d: float32 CPU tensors only");
+  check_arguments("winograd_conv2d", input, weight.size(1), weight, bias, padding_h, padding_w);
   c10::optional<torch::Tensor> contiguous_bias;
   if (bias) contiguous_bias = bias->contiguous();
   const bool training = torch::GradMode::is_enabled() &&
@@ -453,17 +464,10 @@ torch::Tensor winograd_transformed_weight(const torch::Tensor& weight) {
 torch::Tensor winograd_conv2d_inference(const torch::Tensor& input, const torch::Tensor& transformed_weight,
                                         const c10::optional<torch::Tensor>& bias, int64_t padding_h,
                                         int64_t padding_w) {
-  TORCH_CHECK(input.dim() == 4 && transformed_weight.dim() == 3 && transformed_weight.size(0) == kPoints,
-              "winograd_conv2d_inference: 4-d input and a [36, K, C] transformed weight expected");
-  TORCH_CHECK(input.size(1) == transformed_weight.size(2), "winograd_conv2d_inference: input has ", input.size(1),
-              " channels, weight expects ", transformed_weight.size(2));
-  TORCH_CHECK(padding_h >= 0 && padding_h <= 2 && padding_w >= 0 && padding_w <= 2,
-              "winograd_conv2d_inference: padding 0 to 2 only");
-  TORCH_CHECK(input.size(2) + 2 * padding_h >= 3 && input.size(3) + 2 * padding_w >= 3,
-              "winograd_conv2d_inference: input smaller than the kernel");
-  TORCH_CHECK(input.device().is_cpu() && input.scalar_type() == torch::kFloat &&
-                  transformed_weight.scalar_type() == torch::kFloat && (!bias || bias->scalar_type() == torch::kFloat),
-              "winograd_conv2d_inference: float32 CPU tensors only");
+  TORCH_CHECK(transformed_weight.dim() == 3 && transformed_weight.size(0) == kPoints,
+              "winograd_conv2d_inference: a [36, K, C] transformed weight expected, got ", transformed_weight.sizes());
+  check_arguments("winograd_conv2d_inference", input, transformed_weight.size(2), transformed_weight, bias, padding_h,
+                  padding_w);
   torch::NoGradGuard no_grad;
   const auto contiguous_input = input.contiguous();
   const auto g = geometry_for(contiguous_input, padding_h, padding_w);

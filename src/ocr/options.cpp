@@ -186,13 +186,7 @@ nlohmann::json read_options_without_run_facts(const std::string& path) {
 }  // namespace
 
 OcrTrainOptions load_ocr_train_options(const std::string& path) {
-  const nlohmann::json given = read_options_without_run_facts(path);
-  check_known_keys(given, nlohmann::json(OcrTrainOptions{}), path);
-  try {
-    return given.get<OcrTrainOptions>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": invalid option value (" + std::string(e.what()) + ")");
-  }
+  return parse_options<OcrTrainOptions>(read_options_without_run_facts(path), path);
 }
 
 // A training config also drives the demo (same architecture keys); its training-only keys are ignored

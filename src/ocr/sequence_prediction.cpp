@@ -20,6 +20,41 @@ torch::Tensor BidirectionalLstmImpl::forward(torch::Tensor input) {
   return linear->forward(recurrent);
 }
 
+namespace {
+
+// What both greedy decoders do after each step: feed back the likeliest character, keep the step's logits,
+// and with `stop_when_all_ended` stop after the step at which the last sequence of the batch emitted [s].
+class GreedySteps {
+ public:
+  GreedySteps(int64_t batch, int64_t steps, const torch::TensorOptions& options, bool stop_when_all_ended)
+      : previous_(torch::zeros({batch}, options.dtype(torch::kLong))),  // [GO]
+        ended_(torch::zeros({batch}, options.dtype(torch::kBool))),
+        stop_when_all_ended_(stop_when_all_ended) {
+    logits_.reserve(steps);
+  }
+
+  const torch::Tensor& previous() const { return previous_; }
+
+  // False once decoding may stop.
+  bool record(torch::Tensor step_logits) {
+    constexpr int64_t kEndOfSentence = 1;  // [s]
+    previous_ = step_logits.argmax(1);
+    logits_.push_back(std::move(step_logits));
+    if (!stop_when_all_ended_) return true;
+    ended_.logical_or_(previous_ == kEndOfSentence);
+    return !ended_.all().item<bool>();
+  }
+
+  torch::Tensor logits() const { return torch::stack(logits_, 1); }
+
+ private:
+  torch::Tensor previous_, ended_;
+  std::vector<torch::Tensor> logits_;
+  bool stop_when_all_ended_;
+};
+
+}  // namespace
+
 AttentionCellImpl::AttentionCellImpl(int64_t input_size, int64_t hidden_size, int64_t num_embeddings) {
   i2h = register_module("i2h", nn::Linear(nn::LinearOptions(input_size, hidden_size).bias(false)));
   h2h = register_module("h2h", nn::Linear(hidden_size, hidden_size));
@@ -70,22 +105,12 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& features, const torch:
       features.size(2) + num_classes_ == attention_cell->rnn->weight_ih.size(1)) {
     return decode_greedily_precomputed(features, projected, steps, stop_when_all_ended);
   }
-  constexpr int64_t kEndOfSentence = 1;  // [s]
-  auto previous = torch::zeros({batch}, options.dtype(torch::kLong));  // [GO]
-  auto ended = torch::zeros({batch}, options.dtype(torch::kBool));
-  std::vector<torch::Tensor> logits;
-  logits.reserve(steps);
+  GreedySteps greedy(batch, steps, options, stop_when_all_ended);
   for (int64_t i = 0; i < steps; ++i) {
-    state = attention_cell->forward(state, features, projected, onehot(previous));
-    auto step_logits = generator->forward(std::get<0>(state));
-    previous = step_logits.argmax(1);
-    logits.push_back(std::move(step_logits));
-    if (stop_when_all_ended) {
-      ended.logical_or_(previous == kEndOfSentence);
-      if (ended.all().item<bool>()) break;
-    }
+    state = attention_cell->forward(state, features, projected, onehot(greedy.previous()));
+    if (!greedy.record(generator->forward(std::get<0>(state)))) break;
   }
-  return torch::stack(logits, 1);
+  return greedy.logits();
 }
 
 torch::Tensor AttentionImpl::decode_greedily_precomputed(const torch::Tensor& features, const torch::Tensor& projected,
@@ -99,13 +124,9 @@ torch::Tensor AttentionImpl::decode_greedily_precomputed(const torch::Tensor& fe
   // Everything the previous hidden state feeds, in one product: h2h (H columns) and the LSTM's gates (4H).
   const auto hidden_weights = torch::cat({cell.h2h->weight, lstm.weight_hh}, 0).t().contiguous();  // [H, 5H]
   const auto hidden_bias = torch::cat({cell.h2h->bias, lstm.bias_ih + lstm.bias_hh});              // [5H]
-  constexpr int64_t kEndOfSentence = 1;  // [s]
   auto h = torch::zeros({batch, hidden}, features.options());
   auto c = torch::zeros({batch, hidden}, features.options());
-  auto previous = torch::zeros({batch}, features.options().dtype(torch::kLong));  // [GO]
-  auto ended = torch::zeros({batch}, features.options().dtype(torch::kBool));
-  std::vector<torch::Tensor> logits;
-  logits.reserve(steps);
+  GreedySteps greedy(batch, steps, features.options(), stop_when_all_ended);
   for (int64_t i = 0; i < steps; ++i) {
     const auto mixed = torch::addmm(hidden_bias, h, hidden_weights);  // [B, 5H]
     const auto hidden_projection = mixed.narrow(1, 0, hidden).unsqueeze(1);
@@ -113,19 +134,13 @@ torch::Tensor AttentionImpl::decode_greedily_precomputed(const torch::Tensor& fe
     const auto alpha = torch::softmax(energy, 1);
     // W (alpha^T features) = alpha^T (features W^T): the context's gates without forming the context.
     auto gates = torch::bmm(alpha.transpose(1, 2), feature_gates).squeeze(1);  // [B, 4H]
-    gates.add_(mixed.narrow(1, hidden, 4 * hidden)).add_(character_gates.index_select(0, previous));
+    gates.add_(mixed.narrow(1, hidden, 4 * hidden)).add_(character_gates.index_select(0, greedy.previous()));
     const auto chunks = gates.chunk(4, 1);  // LSTMCell's order: input, forget, cell, output
     c = torch::sigmoid(chunks[1]) * c + torch::sigmoid(chunks[0]) * torch::tanh(chunks[2]);
     h = torch::sigmoid(chunks[3]) * torch::tanh(c);
-    auto step_logits = generator->forward(h);
-    previous = step_logits.argmax(1);
-    logits.push_back(std::move(step_logits));
-    if (stop_when_all_ended) {
-      ended.logical_or_(previous == kEndOfSentence);
-      if (ended.all().item<bool>()) break;
-    }
+    if (!greedy.record(generator->forward(h))) break;
   }
-  return torch::stack(logits, 1);
+  return greedy.logits();
 }
 
 }  // namespace cargovision::ocr

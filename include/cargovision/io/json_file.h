@@ -18,17 +18,22 @@ void write_json_file(const std::string& path, const nlohmann::json& value);
 // recursing into nested objects: a typo in a config must not be silently ignored.
 void check_known_keys(const nlohmann::json& given, const nlohmann::json& reference, const std::string& origin);
 
-// An options struct from a JSON file: unknown keys and ill-typed values are errors naming the file;
+// An options struct from JSON read from `origin`: unknown keys and ill-typed values are errors naming it;
 // absent keys keep the struct's defaults.
 template <typename Options>
-Options load_options_file(const std::string& path) {
-  const nlohmann::json given = read_json_file(path);
-  check_known_keys(given, nlohmann::json(Options{}), path);
+Options parse_options(const nlohmann::json& given, const std::string& origin) {
+  check_known_keys(given, nlohmann::json(Options{}), origin);
   try {
     return given.get<Options>();
   } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": invalid option value (" + std::string(e.what()) + ")");
+    throw Error(origin + ": invalid option value (" + std::string(e.what()) + ")");
   }
+}
+
+// The same from a JSON file.
+template <typename Options>
+Options load_options_file(const std::string& path) {
+  return parse_options<Options>(read_json_file(path), path);
 }
 
 }  // namespace cargovision
