@@ -52,6 +52,12 @@ int main(int argc, char** argv) {
     app.add_option("--min-contrast-to-noise", crop.min_contrast_to_noise,
                    "Times the wall's own grey-level spread every part of a code must stand out by (0 = no such check)")
         ->capture_default_str();
+    app.add_option("--min-shape-fidelity", crop.min_shape_fidelity,
+                   "Correlation with the paint's shapes every part of a code must keep at --legibility-height (0 = no such check)")
+        ->capture_default_str();
+    app.add_option("--legibility-height", crop.legibility_height,
+                   "Height in pixels a code's legibility is judged at (a recognizer's --imgH)")
+        ->capture_default_str();
     app.add_option("--min-line-height", crop.min_line_height,
                    "Pixels per text line a drawn crop height gives at least (within --max-height)")
         ->capture_default_str();

@@ -69,7 +69,7 @@ BatchBalancedLoader::BatchBalancedLoader(const OcrDataOptions& options, std::uin
     if (selections[d] == kSyntheticSelection) {
       const std::size_t curriculum = static_cast<std::size_t>(std::max(0, options.synth_curriculum)) * share;
       auto source = std::make_shared<SyntheticCodeSource>(training_stream_seed(seed), SyntheticCodeSource::kEndless,
-                                                          options, CodeCropOptions{}, curriculum);
+                                                          options, crop_options_for(options), curriculum);
       stream.used = source->size();
       total_text = options.synth_curriculum > 0
                        ? fmt::format("endless (generated; clean to fully degraded over {} iterations)", options.synth_curriculum)
@@ -186,7 +186,7 @@ ValidationSource open_validation_source(const std::string& valid_data, const Ocr
   constexpr std::uint64_t kDefaultValidationSeed = 20261125;
   if (const auto spec = parse_synthetic_set(valid_data, kDefaultValidationSeed)) {
     ValidationSource result;
-    result.source = std::make_shared<SyntheticCodeSource>(spec->seed, spec->count, options);
+    result.source = std::make_shared<SyntheticCodeSource>(spec->seed, spec->count, options, crop_options_for(options));
     result.log = fmt::format("dataset_root:    (code-crop generator)\t dataset: {} ({} samples, seed {})\n", valid_data,
                              spec->count, spec->seed);
     spdlog::info("validation: {} generated crops (seed {})", spec->count, spec->seed);

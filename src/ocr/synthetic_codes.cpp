@@ -34,6 +34,12 @@ std::uint64_t parse_unsigned(const std::string& text, const std::string& whole) 
 
 }  // namespace
 
+CodeCropOptions crop_options_for(const OcrDataOptions& options) {
+  CodeCropOptions crop;
+  crop.legibility_height = options.imgH;
+  return crop;
+}
+
 SyntheticCodeSource::SyntheticCodeSource(std::uint64_t seed, std::size_t count, const OcrDataOptions& options,
                                          CodeCropOptions crop, std::size_t curriculum_samples)
     : seed_(seed), count_(count), options_(options), character_(decode_utf8(options.character, "--character")),

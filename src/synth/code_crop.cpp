@@ -402,19 +402,31 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
   cv::Mat crop = painted(frame + cv::Point(grow, grow)).clone();
   const double w = crop.cols, h = crop.rows, jitter = options.perspective * (0.3 + 0.7 * d);
   const cv::Point2f source[] = {{0, 0}, {static_cast<float>(w), 0}, {static_cast<float>(w), static_cast<float>(h)}, {0, static_cast<float>(h)}};
-  cv::Point2f target[4];
   const double max_angle = options.rotation_degrees * (0.3 + 0.7 * d);
   const double angle = random.uniform(-max_angle, max_angle) * CV_PI / 180.0;
-  for (int i = 0; i < 4; ++i) {
-    const double cx = source[i].x - w / 2, cy = source[i].y - h / 2;
-    target[i] = cv::Point2f(static_cast<float>(w / 2 + cx * std::cos(angle) - cy * std::sin(angle) + random.uniform(-jitter, jitter) * h),
-                            static_cast<float>(h / 2 + cx * std::sin(angle) + cy * std::cos(angle) + random.uniform(-jitter, jitter) * h));
+  double corner_jitter[4][2];
+  for (auto& corner : corner_jitter) {
+    corner[0] = random.uniform(-jitter, jitter) * h;
+    corner[1] = random.uniform(-jitter, jitter) * h;
   }
-  const cv::Mat camera = cv::getPerspectiveTransform(source, target);
+  // A tilt about the centre of a long, tightly framed code swings its ends out of the frame; a glyph
+  // cut there leaves a label the image cannot show. The tilt is halved until the frame keeps nearly all
+  // of the code's paint (neighbouring marks may still be cut).
+  const cv::Mat framed_paint = code_paint(frame + cv::Point(grow, grow));
+  const double paint_mass = cv::sum(framed_paint)[0];
+  cv::Mat camera, code_mask;
+  for (double tilt = 1.0;; tilt *= 0.5) {
+    cv::Point2f target[4];
+    for (int i = 0; i < 4; ++i) {
+      const double cx = source[i].x - w / 2, cy = source[i].y - h / 2, turn = tilt * angle;
+      target[i] = cv::Point2f(static_cast<float>(w / 2 + cx * std::cos(turn) - cy * std::sin(turn) + tilt * corner_jitter[i][0]),
+                              static_cast<float>(h / 2 + cx * std::sin(turn) + cy * std::cos(turn) + tilt * corner_jitter[i][1]));
+    }
+    camera = cv::getPerspectiveTransform(source, target);
+    cv::warpPerspective(framed_paint, code_mask, camera, crop.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
+    if (tilt < 0.1 || cv::sum(code_mask)[0] >= 0.98 * paint_mass) break;
+  }
   cv::warpPerspective(crop, crop, camera, crop.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-  cv::Mat code_mask;
-  cv::warpPerspective(code_paint(frame + cv::Point(grow, grow)), code_mask, camera, crop.size(), cv::INTER_LINEAR,
-                      cv::BORDER_CONSTANT, cv::Scalar(0));
 
   // Lines of text no smaller than min_line_height pixels where the height is drawn (within max_height).
   const double line_pitch = static_cast<double>(text.text_box.height) / static_cast<double>(layout.lines.size());
@@ -457,11 +469,61 @@ double median_of(std::vector<unsigned char>& values) {
   return *middle;
 }
 
+// Pearson correlation of two float images over a region; 0 where either is flat there.
+double correlation(const cv::Mat& first, const cv::Mat& second, const cv::Rect& region) {
+  cv::Scalar first_mean, first_spread, second_mean, second_spread;
+  cv::meanStdDev(first(region), first_mean, first_spread);
+  cv::meanStdDev(second(region), second_mean, second_spread);
+  if (first_spread[0] < 1e-6 || second_spread[0] < 1e-6) return 0.0;
+  const cv::Mat first_centred = first(region) - first_mean[0];
+  const cv::Mat second_centred = second(region) - second_mean[0];
+  return first_centred.dot(second_centred) / region.area() / (first_spread[0] * second_spread[0]);
+}
+
+// How much of the paint's shape is left in the grey crop as a reader of `reader_height` pixels sees
+// it. Contrast alone misses codes blurred into blobs or pixelated past their strokes (their centres
+// still stand out) and small codes in loose crops; the correlation at the scale of strokes does not.
+double shape_fidelity(const cv::Mat& grey, const cv::Mat& code_mask, int slices, int reader_height) {
+  const int width = std::max(1, static_cast<int>(std::lround(grey.cols * static_cast<double>(reader_height) / grey.rows)));
+  const cv::Size seen(width, reader_height);
+  cv::Mat crop_levels, paint_cover, touched;
+  grey.convertTo(crop_levels, CV_32F);
+  code_mask.convertTo(paint_cover, CV_32F, 1.0 / 255.0);
+  cv::resize(crop_levels, crop_levels, seen, 0, 0, cv::INTER_AREA);
+  cv::resize(paint_cover, paint_cover, seen, 0, 0, cv::INTER_AREA);
+  cv::resize(code_mask >= 24, touched, seen, 0, 0, cv::INTER_AREA);
+  // Strokes, not shading: both images minus their local level (a shadow's edge, glare, a gradient).
+  const double sigma = 3.0 * reader_height / 32.0;
+  for (cv::Mat* image : {&crop_levels, &paint_cover}) {
+    cv::Mat level;
+    cv::GaussianBlur(*image, level, cv::Size(), sigma, sigma, cv::BORDER_REPLICATE);
+    *image -= level;
+  }
+  const cv::Rect span = cv::boundingRect(touched > 0);
+  if (span.area() == 0) return 0.0;
+  const cv::Rect around = (span - cv::Point(2, 2) + cv::Size(4, 4)) & cv::Rect(cv::Point(0, 0), seen);
+  const double overall = correlation(crop_levels, paint_cover, around);
+  const double polarity = overall < 0.0 ? -1.0 : 1.0;
+  double weakest = std::abs(overall);
+  for (int slice = 0; slice < slices; ++slice) {
+    const int left = around.x + slice * around.width / slices;
+    const int right = around.x + (slice + 1) * around.width / slices;
+    if (right - left < 2) continue;
+    const cv::Rect part(left, around.y, right - left, around.height);
+    cv::Scalar mean, spread;
+    cv::meanStdDev(paint_cover(part), mean, spread);
+    if (spread[0] < 0.05) continue;  // a gap between groups: nothing to read there
+    weakest = std::min(weakest, polarity * correlation(crop_levels, paint_cover, part));
+  }
+  return std::max(0.0, weakest);
+}
+
 }  // namespace
 
-CodeLegibility measure_code_legibility(const cv::Mat& crop, const cv::Mat& code_mask, int slices) {
+CodeLegibility measure_code_legibility(const cv::Mat& crop, const cv::Mat& code_mask, int slices, int reader_height) {
   require(crop.size() == code_mask.size() && code_mask.type() == CV_8U && slices > 0,
           "measure_code_legibility needs a crop and an 8-bit mask of the same size");
+  require(reader_height >= 8, "the legibility height must be at least 8 pixels, got {}", reader_height);
   cv::Mat grey;
   cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
   // Paint: pixels at least half covered by the code's strokes. Touched: any trace of them, so that a
@@ -559,12 +621,14 @@ CodeLegibility measure_code_legibility(const cv::Mat& crop, const cv::Mat& code_
   legibility.wall_noise = noise;
   // Grey levels are whole numbers: a flat wall's spread counts as one level.
   legibility.contrast_to_noise = legibility.contrast / std::max(1.0, noise);
+  legibility.shape_fidelity = shape_fidelity(grey, code_mask, slices, reader_height);
   return legibility;
 }
 
 bool is_legible(const CodeLegibility& legibility, const CodeCropOptions& options) {
   return legibility.contrast >= options.min_text_contrast &&
-         legibility.contrast_to_noise >= options.min_contrast_to_noise;
+         legibility.contrast_to_noise >= options.min_contrast_to_noise &&
+         legibility.shape_fidelity >= options.min_shape_fidelity;
 }
 
 cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& options, NumpyRandom& random,
@@ -589,13 +653,14 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
   RenderedCrop rendered;
   CodeLegibility legibility;
   int draws = 0;
-  const bool check = options.min_text_contrast > 0 || options.min_contrast_to_noise > 0;
+  const bool check = options.min_text_contrast > 0 || options.min_contrast_to_noise > 0 || options.min_shape_fidelity > 0;
   while (draws < kAttempts) {
     // Each new draw is milder; the last is clean paint, which always reads.
     const double milder = draws + 1 == kAttempts ? 0.0 : difficulty * (1.0 - 0.3 * draws);
     rendered = render_attempt(layout, options, milder, random);
     ++draws;
-    legibility = measure_code_legibility(rendered.image, rendered.code_mask, static_cast<int>(longest));
+    legibility = measure_code_legibility(rendered.image, rendered.code_mask, static_cast<int>(longest),
+                                         options.legibility_height);
     if (!check || is_legible(legibility, options)) break;
   }
   if (report != nullptr) *report = {draws, legibility, rendered.code_mask};
@@ -645,8 +710,9 @@ void generate_code_dataset(const CodeDatasetOptions& options) {
           write_file_atomically(folder / fmt::format("{}_{:05d}_mask.png", name, i + 1),
                                 std::string_view(reinterpret_cast<const char*>(mask_bytes.data()), mask_bytes.size()));
         }
-        spdlog::debug("{}/{}: code contrast {:.0f}, {:.1f} x the wall's noise after {} draw(s)", folder.string(), file,
-                      legibility.legibility.contrast, legibility.legibility.contrast_to_noise, legibility.draws);
+        spdlog::debug("{}/{}: code contrast {:.0f}, {:.1f} x the wall's noise, shape fidelity {:.2f} after {} draw(s)",
+                      folder.string(), file, legibility.legibility.contrast, legibility.legibility.contrast_to_noise,
+                      legibility.legibility.shape_fidelity, legibility.draws);
         std::vector<unsigned char> bytes;
         cv::imencode(".jpg", crop, bytes, {cv::IMWRITE_JPEG_QUALITY, 92});
         write_file_atomically(folder / file, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
@@ -658,8 +724,9 @@ void generate_code_dataset(const CodeDatasetOptions& options) {
   }
   progress.finish();
   spdlog::info("{} of {} crops ({:.1f} %) were drawn again, milder, to keep their code legible (--min-contrast {}, "
-               "--min-contrast-to-noise {})",
-               redrawn, total, 100.0 * redrawn / total, options.crop.min_text_contrast, options.crop.min_contrast_to_noise);
+               "--min-contrast-to-noise {}, --min-shape-fidelity {})",
+               redrawn, total, 100.0 * redrawn / total, options.crop.min_text_contrast, options.crop.min_contrast_to_noise,
+               options.crop.min_shape_fidelity);
 }
 
 }  // namespace cargovision

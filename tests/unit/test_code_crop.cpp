@@ -134,6 +134,82 @@ TEST(CodeCrop, ContrastMustStandOutOfTheWallsNoise) {
   EXPECT_FALSE(cv_::is_legible(noisy, options)) << noisy.contrast << " over noise " << noisy.wall_noise;
 }
 
+// Shape fidelity: contrast survives blur and pixelation (the strokes' centres still stand out), the
+// strokes' shapes do not. Light-on-dark and dark-on-light paint count alike.
+TEST(CodeCrop, ShapeFidelityFallsWhereTheStrokesShapesAreLost) {
+  cv::Mat mask(48, 160, CV_8U, cv::Scalar(0));
+  cv::putText(mask, "8B3E", {8, 38}, cv::FONT_HERSHEY_SIMPLEX, 1.2, cv::Scalar(255), 3, cv::LINE_AA);
+  const auto painted = [&](double wall, double paint) {
+    cv::Mat crop(mask.size(), CV_8UC3, cv::Scalar::all(wall));
+    cv::Mat paint_layer(mask.size(), CV_8UC3, cv::Scalar::all(paint)), cover;
+    cv::cvtColor(mask, cover, cv::COLOR_GRAY2BGR);
+    cv::blendLinear(paint_layer, crop, [&] { cv::Mat w; mask.convertTo(w, CV_32F, 1 / 255.0); return w; }(),
+                    [&] { cv::Mat w; mask.convertTo(w, CV_32F, -1 / 255.0, 1.0); return w; }(), crop);
+    return crop;
+  };
+  const cv::Mat light_on_dark = painted(70, 210);
+  const cv::Mat dark_on_light = painted(200, 40);
+  EXPECT_GT(cv_::measure_code_legibility(light_on_dark, mask, 4).shape_fidelity, 0.95);
+  EXPECT_GT(cv_::measure_code_legibility(dark_on_light, mask, 4).shape_fidelity, 0.95);
+
+  cv::Mat blurred, pixelated, small;
+  cv::GaussianBlur(light_on_dark, blurred, cv::Size(), 5.0);
+  cv::resize(light_on_dark, small, {}, 1.0 / 8, 1.0 / 8, cv::INTER_AREA);
+  cv::resize(small, pixelated, light_on_dark.size(), 0, 0, cv::INTER_NEAREST);
+  const cv_::CodeCropOptions options;
+  for (const cv::Mat& lost : {blurred, pixelated}) {
+    const auto legibility = cv_::measure_code_legibility(lost, mask, 4);
+    EXPECT_LT(legibility.shape_fidelity, options.min_shape_fidelity);
+    EXPECT_FALSE(cv_::is_legible(legibility, options));
+  }
+  // Paint that is not where the mask says (another code's shapes) does not count either.
+  cv::Mat shifted;
+  cv::warpAffine(light_on_dark, shifted, cv::Mat_<double>({2, 3}, {1, 0, 9, 0, 1, 0}), light_on_dark.size(),
+                 cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  EXPECT_LT(cv_::measure_code_legibility(shifted, mask, 4).shape_fidelity, 0.3);
+  // A shadow across the crop is shading, not strokes: the shapes are all still there.
+  cv::Mat shadowed = light_on_dark.clone();
+  shadowed(cv::Rect(0, 0, 80, 48)) *= 0.6;
+  EXPECT_GT(cv_::measure_code_legibility(shadowed, mask, 4).shape_fidelity, 0.85);
+}
+
+// Every generated crop passes the check, except the last, clean draw when all milder ones failed.
+TEST(CodeCrop, GeneratedCropsKeepTheirShapes) {
+  cv_::CodeCropOptions options;
+  cv_::NumpyRandom random(17);
+  int checked = 0;
+  for (int i = 0; i < 40; ++i) {
+    const cv_::CodeLayout layout{"FB875209", {{{"FB875209", false}}}};
+    cv_::LegibilityReport report;
+    cv_::render_code_crop(layout, options, random, &report);
+    if (report.draws == 4) continue;
+    ++checked;
+    EXPECT_GE(report.legibility.shape_fidelity, options.min_shape_fidelity) << "crop " << i;
+  }
+  EXPECT_GT(checked, 30);
+}
+
+// A tilted, tightly framed long code keeps its end glyphs in the frame: the tilt gives way first.
+TEST(CodeCrop, TiltDoesNotCutTheCodeOutOfTheFrame) {
+  cv_::CodeCropOptions tilted;
+  tilted.loose_crop_probability = 0.0;
+  tilted.perspective = 0.0;
+  tilted.rotation_degrees = 25.0;
+  tilted.min_text_contrast = tilted.min_contrast_to_noise = tilted.min_shape_fidelity = 0.0;
+  cv_::CodeCropOptions level = tilted;
+  level.rotation_degrees = 0.0;
+  const cv_::CodeLayout layout{"BEAU2656931", {{{"BEAU", false}, {"265693", false}, {"1", true}}}};
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    // The same draws apart from the angle: the same font, glyphs, margins and crop height.
+    cv_::NumpyRandom first(seed), second(seed);
+    cv_::LegibilityReport turned, straight;
+    cv_::render_code_crop(layout, tilted, first, &turned);
+    cv_::render_code_crop(layout, level, second, &straight);
+    ASSERT_EQ(turned.code_mask.size(), straight.code_mask.size()) << "seed " << seed;
+    EXPECT_GE(cv::sum(turned.code_mask)[0], 0.96 * cv::sum(straight.code_mask)[0]) << "seed " << seed;
+  }
+}
+
 // A code on three lines gets a crop tall enough for min_line_height pixels per line.
 TEST(CodeCrop, MultiLineCodesGetTallerCrops) {
   cv_::CodeCropOptions options;

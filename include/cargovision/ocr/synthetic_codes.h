@@ -19,6 +19,9 @@ namespace cargovision::ocr {
 // The select_data entry that names the generated stream.
 inline constexpr const char* kSyntheticSelection = "synth";
 
+// The generator's defaults, with legibility judged at the recognizer's own input height (--imgH).
+CodeCropOptions crop_options_for(const OcrDataOptions& options);
+
 class SyntheticCodeSource : public OcrSampleSource {
  public:
   static constexpr std::size_t kEndless = std::numeric_limits<std::size_t>::max();

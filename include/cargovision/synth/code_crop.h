@@ -45,12 +45,16 @@ struct CodeCropOptions {
   // Legibility: in every part of the code (one slice per character along it), its paint must differ
   // from the wall right around it by at least min_text_contrast grey levels (medians) in the finished
   // crop, and by at least min_contrast_to_noise times the wall's grey-level spread at the scale of
-  // strokes (texture, grain, stains, JPEG), and its strokes must survive the crop's resolution. Degradations that stack up
-  // (faded paint in a shadow under glare, blurred and shrunk, hairline strokes in a small crop) can
-  // erase a code; such a crop is drawn again with milder degradations, so that every label can be read
-  // from its image. 0 for both accepts every crop.
+  // strokes (texture, grain, stains, JPEG), and its strokes must survive the crop's resolution; seen
+  // at legibility_height pixels (a recognizer's input height), the shapes of its strokes must still be
+  // there: correlated by at least min_shape_fidelity with the paint's own shapes. Degradations that
+  // stack up (faded paint in a shadow under glare, blurred and shrunk, hairline strokes in a small crop,
+  // a small code in a loose crop) can erase a code; such a crop is drawn again with milder degradations,
+  // so that every label can be read from its image. 0 for all three accepts every crop.
   double min_text_contrast = 12.0;
   double min_contrast_to_noise = 1.25;
+  double min_shape_fidelity = 0.65;
+  int legibility_height = 32;
   // A drawn crop height (height == 0) is at least what gives each text line this many pixels, within
   // max_height: a code on three lines is photographed taller than one on a single line.
   int min_line_height = 10;
@@ -65,8 +69,14 @@ struct CodeLegibility {
   // it): 1.4826 x median absolute deviation from its local level, grey levels.
   double wall_noise = 0.0;
   double contrast_to_noise = 0.0;  // contrast / wall_noise (a flat wall counts as one grey level)
+  // The weakest slice's correlation, at `reader_height` pixels and at the scale of strokes (shading
+  // across the crop left out), between the crop's grey levels and the paint's coverage: 1 = every
+  // stroke's shape is there, 0 = nothing of it (blurred into blobs, pixelated, drowned in texture).
+  // Dark paint on a light wall counts like light on dark.
+  double shape_fidelity = 0.0;
 };
-CodeLegibility measure_code_legibility(const cv::Mat& crop, const cv::Mat& code_mask, int slices);
+CodeLegibility measure_code_legibility(const cv::Mat& crop, const cv::Mat& code_mask, int slices,
+                                       int reader_height = 32);
 bool is_legible(const CodeLegibility& legibility, const CodeCropOptions& options);
 
 // What the legibility check did for one crop.
