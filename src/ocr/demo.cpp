@@ -24,6 +24,7 @@
 #include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/align_collate.h"
 #include "cargovision/ocr/checkpoint.h"
+#include "cargovision/ocr/code_check.h"
 #include "cargovision/ocr/create_lmdb.h"
 #include "cargovision/ocr/html_report.h"
 #include "cargovision/ocr/lmdb_dataset.h"
@@ -136,6 +137,7 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
   }
   // The model is loaded after the inputs are checked, so a wrong folder or gt file fails fast.
   const auto converter = make_converter(options.Prediction, options.character);
+  const CodeCheck code_check = parse_code_check(options.code_check);
   OcrModel model(model_options(options, converter->num_class()));
   load_ocr_checkpoint(*model, options.saved_model, /*fine_tune=*/false);
   model->to(device);
@@ -193,8 +195,9 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
     pool.parallel_for(kept.size(), [&](std::size_t k) { align_into(crops[kept[k]], collate, images[static_cast<long>(k)]); });
     const auto t0 = std::chrono::steady_clock::now();
     // Nothing after [s] is shown, so decoding may stop there (validation cannot: its loss needs every step).
-    const auto recognition = recognize(model, *converter, images.to(device), /*stop_when_all_ended=*/true);
+    auto recognition = recognize(model, *converter, images.to(device), /*stop_when_all_ended=*/true);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    summary.repaired += apply_code_check(recognition, code_check, options.character, options.Prediction == "CTC");
     if (batches++ > 0 || end == items.size()) {  // the first batch warms up, unless it is the only one
       model_seconds += seconds;
       timed_images += kept.size();

@@ -7,6 +7,7 @@
 #include "cargovision/core/error.h"
 #include "cargovision/io/json_file.h"
 #include "cargovision/models/fast_kernels.h"
+#include "cargovision/ocr/code_check.h"
 #include "cargovision/ocr/converter.h"
 #include "cargovision/ocr/synthetic_codes.h"
 
@@ -82,6 +83,7 @@ void visit_demo_fields(OcrDemoOptions& o, Visitor&& visit) {
   visit("saved_model", o.saved_model);
   visit("output_dir", o.output_dir);
   visit("report", o.report);
+  visit("code_check", o.code_check);
   visit("workers", o.workers);
   visit("batch_size", o.batch_size);
   visit_model_fields(o, visit);
@@ -236,6 +238,7 @@ void finalize(OcrDemoOptions& o) {
   finalize(static_cast<OcrRecognizerOptions&>(o));
   require(!o.saved_model.empty(), "--saved_model is required");
   require(o.image_folder.empty() != o.lmdb.empty(), "give exactly one of --image_folder and --lmdb");
+  parse_code_check(o.code_check);
 }
 
 OcrDataOptions data_options(const OcrTrainOptions& o) {

@@ -52,21 +52,17 @@ CodeLayout container_layout(const std::string& code, NumpyRandom& random) {
 
 }  // namespace
 
+int iso6346_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  require(c >= 'A' && c <= 'Z', "ISO 6346: invalid character '{}'", c);
+  const int value = 10 + (c - 'A');
+  return value + (value - 1) / 10;  // letters skip the multiples of 11: A=10, B=12, ... K=21, L=23
+}
+
 int iso6346_check_digit(const std::string& first_ten) {
   require(first_ten.size() == 10, "ISO 6346 needs 10 characters before the check digit, got '{}'", first_ten);
   int sum = 0;
-  for (int i = 0; i < 10; ++i) {
-    const char c = first_ten[static_cast<std::size_t>(i)];
-    int value = 0;
-    if (c >= '0' && c <= '9') {
-      value = c - '0';
-    } else {
-      require(c >= 'A' && c <= 'Z', "ISO 6346: invalid character '{}' in '{}'", c, first_ten);
-      value = 10 + (c - 'A');
-      value += (value - 1) / 10;  // letters skip the multiples of 11: A=10, B=12, ... K=21, L=23
-    }
-    sum += value << i;
-  }
+  for (int i = 0; i < 10; ++i) sum += iso6346_value(first_ten[static_cast<std::size_t>(i)]) << i;
   return (sum % 11) % 10;
 }
 

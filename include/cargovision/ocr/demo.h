@@ -11,6 +11,7 @@ namespace cargovision::ocr {
 struct OcrDemoSummary {
   std::size_t images = 0;
   std::size_t unreadable = 0;
+  std::size_t repaired = 0;     // readings changed by --code_check
   std::size_t with_ground_truth = 0;
   std::size_t correct = 0;
   double norm_ED = 0.0;         // mean over the crops with ground truth, as train_ocr's validation reports it

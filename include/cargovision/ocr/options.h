@@ -73,6 +73,7 @@ struct OcrDemoOptions : OcrRecognizerOptions {
   std::string saved_model;
   std::string output_dir = ".";          // demo_result.csv, log_demo_result.txt, report.html
   bool report = true;                    // write report.html (every crop, errors first)
+  std::string code_check = "iso6346";    // repair readings shaped like container numbers by their check digit; "none"
 };
 
 void to_json(nlohmann::json& j, const OcrTrainOptions& o);

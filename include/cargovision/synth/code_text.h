@@ -26,6 +26,8 @@ enum class CodeFormat {
 std::string random_code(CodeFormat format, NumpyRandom& random);
 // The ISO 6346 check digit of the first 10 characters (owner, category, serial).
 int iso6346_check_digit(const std::string& first_ten);
+// A character's value in that sum: digits as themselves, A=10, B=12, ... (multiples of 11 skipped).
+int iso6346_value(char c);
 
 struct CodeGroup {
   std::string text;

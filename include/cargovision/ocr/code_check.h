@@ -1,0 +1,43 @@
+#pragma once
+// Check-digit repair of ISO 6346 container numbers. A container number carries its own check digit
+// (owner code of three letters, category U, J or Z, six serial digits, then the check digit), so a
+// reading shaped like one whose digit does not check is wrong somewhere. Among the strings that do
+// check, the most probable under the recognizer's own per-character probabilities is what it most
+// likely shows: the repair changes a character only where the model itself hesitated. A reading that
+// already checks, or is not shaped like a container number, is left alone.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cargovision::ocr {
+
+struct Recognition;
+
+enum class CodeCheck { kIso6346, kNone };
+// "iso6346" or "none" (demo_ocr's --code_check); anything else is an error naming the valid values.
+CodeCheck parse_code_check(const std::string& name);
+
+// How much less probable than the reading a repair may be (measured on held-out crops: see the model card).
+inline constexpr double kMinRepairRatio = 1e-4;
+
+struct CodeRepair {
+  std::u32string text;
+  double probability_ratio = 1.0;  // the repaired reading's probability over the read one's
+};
+
+// `reading`: the text read, one step per character; `probabilities[i]`: the class probabilities
+// (softmax) at the step that gave character i; class first_class + k is character k of `character`
+// (the recognizer's character set). A repair that would cost more than min_probability_ratio of the
+// reading's probability is not made.
+std::optional<CodeRepair> repair_iso6346(const std::u32string& reading, const std::vector<std::vector<float>>& probabilities,
+                                         const std::u32string& character, int first_class,
+                                         double min_probability_ratio = kMinRepairRatio);
+
+// Applies the repair to every reading of a batch (predictions and confidences updated in place):
+// Attn readings use their decoding steps; CTC readings the frame where each character peaked.
+// Returns how many readings changed.
+std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const std::string& character, bool ctc);
+
+}  // namespace cargovision::ocr

@@ -1,0 +1,172 @@
+#include "cargovision/ocr/code_check.h"
+
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "cargovision/core/error.h"
+#include "cargovision/ocr/recognize.h"
+#include "cargovision/ocr/text.h"
+#include "cargovision/synth/code_text.h"
+
+namespace cargovision::ocr {
+
+namespace {
+
+constexpr std::size_t kContainerNumberLength = 11;
+
+// The symbols each position of a container number allows.
+std::string allowed_at(std::size_t position) {
+  if (position < 3) return "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  if (position == 3) return "JUZ";
+  return "0123456789";
+}
+
+// The recognizer's class for an ISO 6346 symbol: itself, else its lower case (case-insensitive sets).
+int class_of(char symbol, const std::u32string& character, int first_class, char32_t* shown) {
+  for (const char32_t candidate : {static_cast<char32_t>(symbol), static_cast<char32_t>(std::tolower(symbol))}) {
+    const auto at = character.find(candidate);
+    if (at != std::u32string::npos) {
+      *shown = candidate;
+      return first_class + static_cast<int>(at);
+    }
+  }
+  return -1;
+}
+
+char32_t upper(char32_t c) { return c >= U'a' && c <= U'z' ? c - U'a' + U'A' : c; }
+
+}  // namespace
+
+CodeCheck parse_code_check(const std::string& name) {
+  if (name == "iso6346") return CodeCheck::kIso6346;
+  if (name == "none") return CodeCheck::kNone;
+  throw Error(fmt::format("--code_check: unknown check '{}' (valid: iso6346, none)", name));
+}
+
+std::optional<CodeRepair> repair_iso6346(const std::u32string& reading, const std::vector<std::vector<float>>& probabilities,
+                                         const std::u32string& character, int first_class, double min_probability_ratio) {
+  require(probabilities.size() == reading.size(), "repair_iso6346: {} probability rows for a {}-character reading",
+          probabilities.size(), reading.size());
+  if (reading.size() != kContainerNumberLength) return std::nullopt;
+  // Shaped like a container number: at most two characters out of place (a letter read as a digit...).
+  std::size_t in_place = 0;
+  for (std::size_t i = 0; i < reading.size(); ++i) {
+    const char32_t c = upper(reading[i]);
+    in_place += c < 128 && allowed_at(i).find(static_cast<char>(c)) != std::string::npos ? 1 : 0;
+  }
+  if (in_place + 2 < kContainerNumberLength) return std::nullopt;
+  if (in_place == kContainerNumberLength) {
+    std::string first_ten;
+    for (std::size_t i = 0; i < 10; ++i) first_ten += static_cast<char>(upper(reading[i]));
+    if (iso6346_check_digit(first_ten) == static_cast<int>(upper(reading[10]) - U'0')) return std::nullopt;
+  }
+  const auto log_of = [](float p) { return std::log(std::max(static_cast<double>(p), 1e-30)); };
+  double read_log = 0.0;
+  for (std::size_t i = 0; i < reading.size(); ++i) {
+    const auto at = character.find(reading[i]);
+    if (at == std::u32string::npos) return std::nullopt;
+    const auto cls = static_cast<std::size_t>(first_class) + at;
+    require(cls < probabilities[i].size(), "repair_iso6346: class {} beyond {} probabilities", cls, probabilities[i].size());
+    read_log += log_of(probabilities[i][cls]);
+  }
+  // Best log-probability of the first i symbols per value of their weighted sum mod 11, and the way there.
+  constexpr double kNone = -std::numeric_limits<double>::infinity();
+  std::array<double, 11> best{};
+  best.fill(kNone);
+  best[0] = 0.0;
+  std::vector<std::array<std::pair<int, char32_t>, 11>> came_from(10);  // (previous sum, symbol shown)
+  for (std::size_t i = 0; i < 10; ++i) {
+    std::array<double, 11> next{};
+    next.fill(kNone);
+    for (const char symbol : allowed_at(i)) {
+      char32_t shown = 0;
+      const int cls = class_of(symbol, character, first_class, &shown);
+      if (cls < 0 || static_cast<std::size_t>(cls) >= probabilities[i].size()) continue;
+      const double gain = log_of(probabilities[i][static_cast<std::size_t>(cls)]);
+      const int weighted = (iso6346_value(symbol) << i) % 11;
+      for (int sum = 0; sum < 11; ++sum) {
+        if (best[static_cast<std::size_t>(sum)] == kNone) continue;
+        const int reached = (sum + weighted) % 11;
+        const double score = best[static_cast<std::size_t>(sum)] + gain;
+        if (score > next[static_cast<std::size_t>(reached)]) {
+          next[static_cast<std::size_t>(reached)] = score;
+          came_from[i][static_cast<std::size_t>(reached)] = {sum, shown};
+        }
+      }
+    }
+    best = next;
+  }
+  double best_total = kNone;
+  int best_sum = -1;
+  char32_t best_check = 0;
+  for (int sum = 0; sum < 11; ++sum) {
+    if (best[static_cast<std::size_t>(sum)] == kNone) continue;
+    char32_t shown = 0;
+    const int cls = class_of(static_cast<char>('0' + sum % 10), character, first_class, &shown);
+    if (cls < 0 || static_cast<std::size_t>(cls) >= probabilities[10].size()) continue;
+    const double total = best[static_cast<std::size_t>(sum)] + log_of(probabilities[10][static_cast<std::size_t>(cls)]);
+    if (total > best_total) {
+      best_total = total;
+      best_sum = sum;
+      best_check = shown;
+    }
+  }
+  if (best_sum < 0) return std::nullopt;
+  const double ratio = std::exp(best_total - read_log);
+  if (ratio < min_probability_ratio) return std::nullopt;
+  CodeRepair repair;
+  repair.text.assign(kContainerNumberLength, U' ');
+  repair.text[10] = best_check;
+  for (int i = 9, sum = best_sum; i >= 0; --i) {
+    const auto [previous, shown] = came_from[static_cast<std::size_t>(i)][static_cast<std::size_t>(sum)];
+    repair.text[static_cast<std::size_t>(i)] = shown;
+    sum = previous;
+  }
+  repair.probability_ratio = ratio;
+  return repair;
+}
+
+std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const std::string& character, bool ctc) {
+  if (check == CodeCheck::kNone || recognition.predictions.empty()) return 0;
+  const std::u32string characters = decode_utf8(character, "--character");
+  const int first_class = ctc ? 1 : 2;  // after [CTCblank], or after [GO] and [s]
+  const auto probabilities = torch::softmax(recognition.logits.to(torch::kCPU, torch::kFloat), 2).contiguous();
+  const auto [top, top_class] = probabilities.max(2);
+  const auto access = probabilities.accessor<float, 3>();
+  const auto top_access = top.accessor<float, 2>();
+  const auto class_access = top_class.accessor<int64_t, 2>();
+  const int64_t steps = probabilities.size(1), classes = probabilities.size(2);
+  std::size_t changed = 0;
+  for (int64_t b = 0; b < probabilities.size(0); ++b) {
+    auto& prediction = recognition.predictions[static_cast<std::size_t>(b)];
+    const std::u32string reading = decode_utf8(prediction, "prediction");
+    if (reading.size() != kContainerNumberLength) continue;
+    // The step behind each character read.
+    std::vector<int64_t> character_steps;
+    if (ctc) {
+      for (int64_t t = 0; t < steps; ++t) {
+        const int64_t cls = class_access[b][t];
+        if (cls == 0) continue;
+        if (t > 0 && class_access[b][t - 1] == cls) {
+          if (top_access[b][t] > top_access[b][character_steps.back()]) character_steps.back() = t;
+        } else {
+          character_steps.push_back(t);
+        }
+      }
+    } else {
+      for (int64_t t = 0; t < std::min<int64_t>(steps, kContainerNumberLength); ++t) character_steps.push_back(t);
+    }
+    if (character_steps.size() != kContainerNumberLength) continue;
+    std::vector<std::vector<float>> rows;
+    for (const int64_t t : character_steps) rows.emplace_back(&access[b][t][0], &access[b][t][0] + classes);
+    const auto repair = repair_iso6346(reading, rows, characters, first_class);
+    if (!repair) continue;
+    prediction = encode_utf8(repair->text);
+    recognition.confidence[static_cast<std::size_t>(b)] *= repair->probability_ratio;
+    ++changed;
+  }
+  return changed;
+}
+
+}  // namespace cargovision::ocr

@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "cargovision/core/error.h"
+#include "cargovision/ocr/code_check.h"
+#include "cargovision/ocr/recognize.h"
+#include "cargovision/ocr/text.h"
+#include "cargovision/synth/code_text.h"
+
+namespace ocr = cargovision::ocr;
+
+namespace {
+
+const std::string kCharacters = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+constexpr int kAttnFirstClass = 2;  // after [GO] and [s]
+
+// Per-character rows: the read character at `top`, an alternative at `second` where given.
+std::vector<std::vector<float>> rows_for(const std::string& reading, const std::string& alternatives, float top = 0.8f,
+                                         float second = 0.15f, float others = 0.05f / 36) {
+  std::vector<std::vector<float>> rows;
+  for (std::size_t i = 0; i < reading.size(); ++i) {
+    std::vector<float> row(kCharacters.size() + kAttnFirstClass, others);
+    row[kAttnFirstClass + kCharacters.find(reading[i])] = top;
+    if (alternatives[i] != '.') row[kAttnFirstClass + kCharacters.find(alternatives[i])] = second;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::u32string u32(const std::string& text) { return ocr::decode_utf8(text, "test"); }
+
+}  // namespace
+
+TEST(CodeCheck, TheExampleNumberChecks) {
+  EXPECT_EQ(cargovision::iso6346_check_digit("CSQU305438"), 3);
+  EXPECT_EQ(cargovision::iso6346_value('A'), 10);
+  EXPECT_EQ(cargovision::iso6346_value('K'), 21);  // 22 skipped
+  EXPECT_EQ(cargovision::iso6346_value('U'), 32);
+}
+
+TEST(CodeCheck, AReadingThatChecksOrIsNoContainerNumberIsLeftAlone) {
+  const auto characters = u32(kCharacters);
+  EXPECT_FALSE(ocr::repair_iso6346(u32("CSQU3054383"), rows_for("CSQU3054383", "..........8"), characters, kAttnFirstClass));
+  EXPECT_FALSE(ocr::repair_iso6346(u32("983S11B41"), rows_for("983S11B41", "........."), characters, kAttnFirstClass));
+  // Eleven characters, but three of them where a container number has none (a wagon-style code).
+  EXPECT_FALSE(ocr::repair_iso6346(u32("98312345678"), rows_for("98312345678", "..........."), characters, kAttnFirstClass));
+}
+
+TEST(CodeCheck, TheMostProbableNumberThatChecksReplacesTheReading) {
+  const auto characters = u32(kCharacters);
+  // The check digit read as 8; the model's second choice there was the right 3.
+  auto repair = ocr::repair_iso6346(u32("CSQU3054388"), rows_for("CSQU3054388", "..........3"), characters, kAttnFirstClass);
+  ASSERT_TRUE(repair);
+  EXPECT_EQ(ocr::encode_utf8(repair->text), "CSQU3054383");
+  EXPECT_NEAR(repair->probability_ratio, 0.15 / 0.8, 1e-6);
+  // A letter read in the serial (O for 0) and a serial digit misread: both second choices win together.
+  repair = ocr::repair_iso6346(u32("CSQU3O54883"), rows_for("CSQU3O54883", ".....0..3.."), characters, kAttnFirstClass);
+  ASSERT_TRUE(repair);
+  EXPECT_EQ(ocr::encode_utf8(repair->text), "CSQU3054383");
+  EXPECT_NEAR(repair->probability_ratio, (0.15 / 0.8) * (0.15 / 0.8), 1e-6);
+}
+
+TEST(CodeCheck, ARepairTheModelFindsImprobableIsNotMade) {
+  const auto characters = u32(kCharacters);
+  // The model is sure of every character (every other class at 1e-7): any repair costs far more than allowed.
+  const auto sure = rows_for("CSQU3054388", "...........", 0.999f, 0.0f, 1e-7f);
+  EXPECT_FALSE(ocr::repair_iso6346(u32("CSQU3054388"), sure, characters, kAttnFirstClass));
+  // Allowed when asked for any repair at all: then some number that checks is chosen.
+  const auto forced = ocr::repair_iso6346(u32("CSQU3054388"), sure, characters, kAttnFirstClass, 0.0);
+  ASSERT_TRUE(forced);
+  const std::string text = ocr::encode_utf8(forced->text);
+  EXPECT_EQ(cargovision::iso6346_check_digit(text.substr(0, 10)), text[10] - '0') << text;
+}
+
+TEST(CodeCheck, CaseInsensitiveModelsKeepTheirCase) {
+  const std::string lower = "0123456789abcdefghijklmnopqrstuvwxyz";
+  const auto characters = u32(lower);
+  std::vector<std::vector<float>> rows;
+  const std::string reading = "csqu3054388";
+  for (std::size_t i = 0; i < reading.size(); ++i) {
+    std::vector<float> row(lower.size() + 1, 0.001f);
+    row[1 + lower.find(reading[i])] = 0.8f;
+    if (i == 10) row[1 + lower.find('3')] = 0.15f;
+    rows.push_back(row);
+  }
+  const auto repair = ocr::repair_iso6346(u32(reading), rows, characters, /*first_class=*/1);
+  ASSERT_TRUE(repair);
+  EXPECT_EQ(ocr::encode_utf8(repair->text), "csqu3054383");
+}
+
+// The batch path: Attn steps are the characters; CTC characters come from the frame where each peaked.
+TEST(CodeCheck, BatchesAreRepairedInPlace) {
+  const auto rows = rows_for("CSQU3054388", "..........3");
+  ocr::Recognition attn;
+  auto probabilities = torch::full({2, 12, static_cast<long>(kCharacters.size()) + kAttnFirstClass}, 1e-4f);
+  for (long t = 0; t < 11; ++t) {
+    probabilities[0][t] = torch::tensor(rows[static_cast<std::size_t>(t)]);
+    probabilities[1][t][kAttnFirstClass + static_cast<long>(kCharacters.find("FB875209XYZ"[t]))] = 0.9f;
+  }
+  probabilities.select(1, 11).select(1, 1).fill_(0.9f);  // [s] after eleven characters
+  attn.logits = probabilities.log();
+  attn.predictions = {"CSQU3054388", "FB875209XYZ"};
+  attn.confidence = {0.5, 0.4};
+  EXPECT_EQ(ocr::apply_code_check(attn, ocr::CodeCheck::kNone, kCharacters, false), 0u);
+  EXPECT_EQ(attn.predictions[0], "CSQU3054388");
+  EXPECT_EQ(ocr::apply_code_check(attn, ocr::CodeCheck::kIso6346, kCharacters, false), 1u);
+  EXPECT_EQ(attn.predictions[0], "CSQU3054383");
+  EXPECT_NEAR(attn.confidence[0], 0.5 * 0.15 / 0.8, 1e-6);
+  EXPECT_EQ(attn.predictions[1], "FB875209XYZ");
+  EXPECT_DOUBLE_EQ(attn.confidence[1], 0.4);
+
+  // CTC: blanks between characters, a repeated frame for the last one (its second frame peaks).
+  ocr::Recognition ctc;
+  const long classes = static_cast<long>(kCharacters.size()) + 1;
+  auto frames = torch::full({1, 26, classes}, 1e-4f);
+  long t = 0;
+  for (std::size_t i = 0; i < 11; ++i) {
+    std::vector<float> row = rows[i];
+    row.erase(row.begin());  // one special class ([CTCblank]) instead of two
+    frames[0][t++] = torch::tensor(row);
+    frames[0][t++][0] = 0.9f;  // blank
+  }
+  frames[0][20] = frames[0][20] * 0.5;  // the last character's first frame, weaker than the next
+  frames[0][21] = torch::tensor(std::vector<float>(frames[0][20].data_ptr<float>(), frames[0][20].data_ptr<float>() + classes)) * 2.0;
+  for (; t < 26; ++t) frames[0][t][0] = 0.9f;
+  ctc.logits = frames.log();
+  ctc.predictions = {"CSQU3054388"};
+  ctc.confidence = {0.3};
+  EXPECT_EQ(ocr::apply_code_check(ctc, ocr::CodeCheck::kIso6346, kCharacters, true), 1u);
+  EXPECT_EQ(ctc.predictions[0], "CSQU3054383");
+}
+
+TEST(CodeCheck, UnknownChecksAreNamed) {
+  EXPECT_EQ(ocr::parse_code_check("none"), ocr::CodeCheck::kNone);
+  try {
+    ocr::parse_code_check("luhn");
+    FAIL() << "no error";
+  } catch (const cargovision::Error& e) {
+    EXPECT_STREQ(e.what(), "--code_check: unknown check 'luhn' (valid: iso6346, none)");
+  }
+}
