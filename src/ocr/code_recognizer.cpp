@@ -9,6 +9,7 @@
 #include "cargovision/io/image_reader.h"
 #include "cargovision/ocr/align_collate.h"
 #include "cargovision/ocr/checkpoint.h"
+#include "cargovision/ocr/code_check.h"
 #include "cargovision/ocr/converter.h"
 #include "cargovision/ocr/model.h"
 #include "cargovision/ocr/recognize.h"
@@ -61,8 +62,9 @@ std::vector<CodeReading> CodeRecognizer::read(const std::vector<cv::Mat>& crops)
     align_into(o.rgb ? rgb : rgb_to_grey_pillow(rgb), collate, images[static_cast<long>(i)]);
   }
   torch::NoGradGuard no_grad;
-  const Recognition recognition =
+  Recognition recognition =
       recognize(state_->model, *state_->converter, images.to(state_->device), /*stop_when_all_ended=*/true);
+  apply_code_check(recognition, parse_code_check(o.code_check), o.character, o.Prediction == "CTC");
   std::vector<CodeReading> readings;
   for (std::size_t i = 0; i < crops.size(); ++i) readings.push_back({recognition.predictions[i], recognition.confidence[i]});
   return readings;
