@@ -44,7 +44,10 @@ int main(int argc, char** argv) {
     }
     spdlog::info("{} image(s), {:.2f} ms/image (model){} -> {}", summary.images, summary.ms_per_image,
                  summary.unreadable > 0 ? fmt::format(", {} unreadable skipped", summary.unreadable) : "", summary.csv_path);
-    if (summary.repaired > 0) spdlog::info("{} reading(s) repaired by their ISO 6346 check digit", summary.repaired);
+    if (summary.repaired > 0) {
+      spdlog::info("{} reading(s) changed by --code_check iso6346 (stacked lines read one by one, or repaired by the check digit)",
+                   summary.repaired);
+    }
     if (!summary.html_path.empty()) spdlog::info("report page: {}", summary.html_path);
     return 0;
   });

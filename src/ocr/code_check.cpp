@@ -1,5 +1,6 @@
 #include "cargovision/ocr/code_check.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
@@ -36,7 +37,103 @@ int class_of(char symbol, const std::u32string& character, int first_class, char
 
 char32_t upper(char32_t c) { return c >= U'a' && c <= U'z' ? c - U'a' + U'A' : c; }
 
+// Characters of an 11-character reading where a container number allows them.
+std::size_t in_place(const std::u32string& reading) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < reading.size() && i < kContainerNumberLength; ++i) {
+    const char32_t c = upper(reading[i]);
+    count += c < 128 && allowed_at(i).find(static_cast<char>(c)) != std::string::npos ? 1 : 0;
+  }
+  return count;
+}
+
+// Shaped like a container number: eleven characters, at most two out of place (a letter read as a digit...).
+bool shaped_like_container_number(const std::u32string& reading) {
+  return reading.size() == kContainerNumberLength && in_place(reading) + 2 >= kContainerNumberLength;
+}
+
+bool checks_as_container_number(const std::u32string& reading) {
+  if (reading.size() != kContainerNumberLength || in_place(reading) != kContainerNumberLength) return false;
+  std::string first_ten;
+  for (std::size_t i = 0; i < 10; ++i) first_ten += static_cast<char>(upper(reading[i]));
+  return iso6346_check_digit(first_ten) == static_cast<int>(upper(reading[10]) - U'0');
+}
+
+// Line-by-line readings of the crops whose reading is shaped like a container number but does not check;
+// returns the readings replaced (marked in `replaced`).
+std::size_t read_stacked_numbers(Recognition& recognition, const std::vector<cv::Mat>& crops, const CropReader& read,
+                                 std::vector<bool>& replaced) {
+  struct Band {
+    std::size_t reading, cut;
+  };
+  std::vector<cv::Mat> bands;
+  std::vector<Band> owners;
+  std::vector<std::vector<std::vector<cv::Rect>>> cuts(crops.size());
+  for (std::size_t b = 0; b < crops.size(); ++b) {
+    const std::u32string reading = decode_utf8(recognition.predictions[b], "prediction");
+    if (!shaped_like_container_number(reading) || checks_as_container_number(reading) || crops[b].empty()) continue;
+    cuts[b] = stacked_line_cuts(crops[b].size());
+    for (std::size_t c = 0; c < cuts[b].size(); ++c) {
+      for (const cv::Rect& line : cuts[b][c]) {
+        bands.push_back(crops[b](line));
+        owners.push_back({b, c});
+      }
+    }
+  }
+  if (bands.empty()) return 0;
+  const Recognition lines = read(bands);
+  require(lines.predictions.size() == bands.size(), "the crop reader returned {} readings for {} bands",
+          lines.predictions.size(), bands.size());
+  std::size_t changed = 0;
+  for (std::size_t first = 0; first < bands.size();) {
+    const std::size_t b = owners[first].reading;
+    double best_confidence = -1.0;
+    std::string best;
+    while (first < bands.size() && owners[first].reading == b) {
+      const std::size_t cut = owners[first].cut;
+      std::string joined;
+      double confidence = 1.0;
+      for (; first < bands.size() && owners[first].reading == b && owners[first].cut == cut; ++first) {
+        joined += lines.predictions[first];
+        confidence *= lines.confidence[first];
+      }
+      if (checks_as_container_number(decode_utf8(joined, "prediction")) && confidence > best_confidence) {
+        best_confidence = confidence;
+        best = joined;
+      }
+    }
+    if (best_confidence < 0.0) continue;
+    recognition.predictions[b] = best;
+    recognition.confidence[b] = best_confidence;
+    replaced[b] = true;
+    ++changed;
+  }
+  return changed;
+}
+
 }  // namespace
+
+std::vector<std::vector<cv::Rect>> stacked_line_cuts(cv::Size crop) {
+  const int height = crop.height, width = crop.width;
+  std::vector<std::vector<cv::Rect>> cuts;
+  if (height < 4 || width < 1) return cuts;
+  const auto band = [&](int top, int bottom) {
+    top = std::clamp(top, 0, height - 1);
+    bottom = std::clamp(bottom, top + 1, height);
+    return cv::Rect(0, top, width, bottom - top);
+  };
+  const int two_line_overlap = std::max(1, height / 20), three_line_overlap = std::max(1, height / 25);
+  for (const int percent : {40, 45, 50, 55, 60}) {
+    const int cut = height * percent / 100;
+    cuts.push_back({band(0, cut + two_line_overlap), band(cut - two_line_overlap, height)});
+  }
+  for (const int percent : {30, 33, 36}) {
+    const int upper_cut = height * percent / 100, lower_cut = height * (100 - percent) / 100;
+    cuts.push_back({band(0, upper_cut + three_line_overlap), band(upper_cut - three_line_overlap, lower_cut + three_line_overlap),
+                    band(lower_cut - three_line_overlap, height)});
+  }
+  return cuts;
+}
 
 CodeCheck parse_code_check(const std::string& name) {
   if (name == "iso6346") return CodeCheck::kIso6346;
@@ -48,19 +145,7 @@ std::optional<CodeRepair> repair_iso6346(const std::u32string& reading, const st
                                          const std::u32string& character, int first_class, double min_probability_ratio) {
   require(probabilities.size() == reading.size(), "repair_iso6346: {} probability rows for a {}-character reading",
           probabilities.size(), reading.size());
-  if (reading.size() != kContainerNumberLength) return std::nullopt;
-  // Shaped like a container number: at most two characters out of place (a letter read as a digit...).
-  std::size_t in_place = 0;
-  for (std::size_t i = 0; i < reading.size(); ++i) {
-    const char32_t c = upper(reading[i]);
-    in_place += c < 128 && allowed_at(i).find(static_cast<char>(c)) != std::string::npos ? 1 : 0;
-  }
-  if (in_place + 2 < kContainerNumberLength) return std::nullopt;
-  if (in_place == kContainerNumberLength) {
-    std::string first_ten;
-    for (std::size_t i = 0; i < 10; ++i) first_ten += static_cast<char>(upper(reading[i]));
-    if (iso6346_check_digit(first_ten) == static_cast<int>(upper(reading[10]) - U'0')) return std::nullopt;
-  }
+  if (!shaped_like_container_number(reading) || checks_as_container_number(reading)) return std::nullopt;
   const auto log_of = [](float p) { return std::log(std::max(static_cast<double>(p), 1e-30)); };
   double read_log = 0.0;
   for (std::size_t i = 0; i < reading.size(); ++i) {
@@ -127,8 +212,13 @@ std::optional<CodeRepair> repair_iso6346(const std::u32string& reading, const st
   return repair;
 }
 
-std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const std::string& character, bool ctc) {
+std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const std::string& character, bool ctc,
+                             const std::vector<cv::Mat>& crops, const CropReader& read) {
   if (check == CodeCheck::kNone || recognition.predictions.empty()) return 0;
+  require(crops.empty() || crops.size() == recognition.predictions.size(), "apply_code_check: {} crops for {} readings",
+          crops.size(), recognition.predictions.size());
+  std::vector<bool> replaced(recognition.predictions.size(), false);
+  std::size_t changed = !crops.empty() && read ? read_stacked_numbers(recognition, crops, read, replaced) : 0;
   const std::u32string characters = decode_utf8(character, "--character");
   const int first_class = ctc ? 1 : 2;  // after [CTCblank], or after [GO] and [s]
   const auto probabilities = torch::softmax(recognition.logits.to(torch::kCPU, torch::kFloat), 2).contiguous();
@@ -137,8 +227,8 @@ std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const st
   const auto top_access = top.accessor<float, 2>();
   const auto class_access = top_class.accessor<int64_t, 2>();
   const int64_t steps = probabilities.size(1), classes = probabilities.size(2);
-  std::size_t changed = 0;
   for (int64_t b = 0; b < probabilities.size(0); ++b) {
+    if (replaced[static_cast<std::size_t>(b)]) continue;
     auto& prediction = recognition.predictions[static_cast<std::size_t>(b)];
     const std::u32string reading = decode_utf8(prediction, "prediction");
     if (reading.size() != kContainerNumberLength) continue;

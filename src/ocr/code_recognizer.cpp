@@ -52,6 +52,7 @@ std::vector<CodeReading> CodeRecognizer::read(const std::vector<cv::Mat>& crops)
   const OcrDemoOptions& o = state_->options;
   const AlignCollateOptions collate{o.imgH, o.imgW, o.PAD};
   auto images = torch::empty({static_cast<long>(crops.size()), o.rgb ? 3 : 1, o.imgH, o.imgW});
+  std::vector<cv::Mat> inputs(crops.size());
   for (std::size_t i = 0; i < crops.size(); ++i) {
     const cv::Mat& crop = crops[i];
     require(!crop.empty() && crop.depth() == CV_8U && (crop.channels() == 1 || crop.channels() == 3),
@@ -59,12 +60,18 @@ std::vector<CodeReading> CodeRecognizer::read(const std::vector<cv::Mat>& crops)
     cv::Mat rgb;
     cv::cvtColor(crop, rgb, crop.channels() == 1 ? cv::COLOR_GRAY2RGB : cv::COLOR_BGR2RGB);
     // As demo_ocr: the RGB image, or its grey conversion the way Pillow's convert('L') computes it.
-    align_into(o.rgb ? rgb : rgb_to_grey_pillow(rgb), collate, images[static_cast<long>(i)]);
+    inputs[i] = o.rgb ? rgb : rgb_to_grey_pillow(rgb);
+    align_into(inputs[i], collate, images[static_cast<long>(i)]);
   }
   torch::NoGradGuard no_grad;
   Recognition recognition =
       recognize(state_->model, *state_->converter, images.to(state_->device), /*stop_when_all_ended=*/true);
-  apply_code_check(recognition, parse_code_check(o.code_check), o.character, o.Prediction == "CTC");
+  const CropReader read_bands = [&](const std::vector<cv::Mat>& bands) {
+    auto band_images = torch::empty({static_cast<long>(bands.size()), o.rgb ? 3 : 1, o.imgH, o.imgW});
+    for (std::size_t i = 0; i < bands.size(); ++i) align_into(bands[i], collate, band_images[static_cast<long>(i)]);
+    return recognize(state_->model, *state_->converter, band_images.to(state_->device), /*stop_when_all_ended=*/true);
+  };
+  apply_code_check(recognition, parse_code_check(o.code_check), o.character, o.Prediction == "CTC", inputs, read_bands);
   std::vector<CodeReading> readings;
   for (std::size_t i = 0; i < crops.size(); ++i) readings.push_back({recognition.predictions[i], recognition.confidence[i]});
   return readings;

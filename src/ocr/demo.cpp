@@ -197,7 +197,15 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
     // Nothing after [s] is shown, so decoding may stop there (validation cannot: its loss needs every step).
     auto recognition = recognize(model, *converter, images.to(device), /*stop_when_all_ended=*/true);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    summary.repaired += apply_code_check(recognition, code_check, options.character, options.Prediction == "CTC");
+    std::vector<cv::Mat> read_crops;
+    for (const std::size_t k : kept) read_crops.push_back(crops[k]);
+    const CropReader read_bands = [&](const std::vector<cv::Mat>& bands) {
+      auto band_images = torch::empty({static_cast<long>(bands.size()), channels, options.imgH, options.imgW});
+      pool.parallel_for(bands.size(), [&](std::size_t k) { align_into(bands[k], collate, band_images[static_cast<long>(k)]); });
+      return recognize(model, *converter, band_images.to(device), /*stop_when_all_ended=*/true);
+    };
+    summary.repaired += apply_code_check(recognition, code_check, options.character, options.Prediction == "CTC",
+                                         read_crops, read_bands);
     if (batches++ > 0 || end == items.size()) {  // the first batch warms up, unless it is the only one
       model_seconds += seconds;
       timed_images += kept.size();

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <opencv2/core.hpp>
 #include <torch/torch.h>
 
 #include <string>
@@ -131,6 +132,56 @@ TEST(CodeCheck, BatchesAreRepairedInPlace) {
   ctc.confidence = {0.3};
   EXPECT_EQ(ocr::apply_code_check(ctc, ocr::CodeCheck::kIso6346, kCharacters, true), 1u);
   EXPECT_EQ(ctc.predictions[0], "CSQU3054383");
+}
+
+TEST(CodeCheck, StackedCutsCoverTheCropInOverlappingBands) {
+  const auto cuts = ocr::stacked_line_cuts({120, 40});
+  ASSERT_EQ(cuts.size(), 8u);
+  for (const auto& cut : cuts) {
+    ASSERT_TRUE(cut.size() == 2 || cut.size() == 3);
+    EXPECT_EQ(cut.front().y, 0);
+    EXPECT_EQ(cut.back().br().y, 40);
+    for (std::size_t i = 0; i < cut.size(); ++i) {
+      EXPECT_EQ(cut[i].width, 120);
+      if (i > 0) EXPECT_LT(cut[i].y, cut[i - 1].br().y) << "bands overlap";
+    }
+  }
+  EXPECT_TRUE(ocr::stacked_line_cuts({120, 2}).empty());
+}
+
+// A number stacked over two lines: read whole, the model invents an owner code; line by line it checks.
+TEST(CodeCheck, StackedNumbersAreReadLineByLine) {
+  ASSERT_EQ(cargovision::iso6346_check_digit("CYDU881874"), 2);
+  cv::Mat stacked(40, 120, CV_8U, cv::Scalar(0));
+  stacked(cv::Rect(0, 20, 120, 20)).setTo(255);  // what the fake reader tells the lines apart by
+  const cv::Mat single(20, 200, CV_8U, cv::Scalar(0));
+  int reads = 0;
+  const ocr::CropReader read = [&](const std::vector<cv::Mat>& bands) {
+    ++reads;
+    ocr::Recognition lines;
+    for (const cv::Mat& band : bands) {
+      const double level = cv::mean(band)[0];
+      // Two-line cuts give an upper band mostly dark and a lower one mostly light; thirds give other levels.
+      const bool two_line_top = band.rows > 14 && level < 80, two_line_bottom = band.rows > 14 && level > 170;
+      lines.predictions.push_back(two_line_top ? "CYDU" : two_line_bottom ? "8818742" : "X");
+      lines.confidence.push_back(two_line_top ? 0.9 : two_line_bottom ? 0.8 : 0.5);
+    }
+    return lines;
+  };
+  ocr::Recognition whole;
+  whole.logits = torch::zeros({2, 12, static_cast<long>(kCharacters.size()) + kAttnFirstClass});
+  whole.predictions = {"JJTJ8818741", "CSQU3054383"};
+  whole.confidence = {0.01, 0.7};
+  EXPECT_EQ(ocr::apply_code_check(whole, ocr::CodeCheck::kIso6346, kCharacters, false, {stacked, single}, read), 1u);
+  EXPECT_EQ(reads, 1);  // one batch of bands, of the reading that failed only
+  EXPECT_EQ(whole.predictions[0], "CYDU8818742");
+  EXPECT_NEAR(whole.confidence[0], 0.9 * 0.8, 1e-12);
+  EXPECT_EQ(whole.predictions[1], "CSQU3054383");
+  // Nothing re-read when every reading checks, or under --code_check none.
+  EXPECT_EQ(ocr::apply_code_check(whole, ocr::CodeCheck::kIso6346, kCharacters, false, {stacked, single}, read), 0u);
+  whole.predictions[0] = "JJTJ8818741";
+  EXPECT_EQ(ocr::apply_code_check(whole, ocr::CodeCheck::kNone, kCharacters, false, {stacked, single}, read), 0u);
+  EXPECT_EQ(reads, 1);
 }
 
 TEST(CodeCheck, UnknownChecksAreNamed) {

@@ -6,7 +6,10 @@
 // likely shows: the repair changes a character only where the model itself hesitated. A reading that
 // already checks, or is not shaped like a container number, is left alone.
 
+#include <opencv2/core.hpp>
+
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,9 +38,22 @@ std::optional<CodeRepair> repair_iso6346(const std::u32string& reading, const st
                                          const std::u32string& character, int first_class,
                                          double min_probability_ratio = kMinRepairRatio);
 
-// Applies the repair to every reading of a batch (predictions and confidences updated in place):
-// Attn readings use their decoding steps; CTC readings the frame where each character peaked.
-// Returns how many readings changed.
-std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const std::string& character, bool ctc);
+// Reads a batch of crops (the images the recognizer's input is made from) as the caller reads them.
+using CropReader = std::function<Recognition(const std::vector<cv::Mat>&)>;
+
+// The horizontal bands a crop is cut into to read a number stacked over two lines (owner code above
+// the serial) or three (the check digit below): cuts around the middle, or the thirds, each band a little
+// taller than its share so that a line near a cut keeps its strokes.
+std::vector<std::vector<cv::Rect>> stacked_line_cuts(cv::Size crop);
+
+// Checks every reading of a batch (predictions and confidences updated in place); returns how many
+// changed. With `crops` and `read`: a reading shaped like a container number that does not check is
+// first read again line by line (stacked_line_cuts: a recognizer that reads along the width invents
+// an owner code on top of a stacked number), and the most confident line-by-line reading that checks as
+// read replaces it, its confidence the product of its lines'. What is left is repaired by the check
+// digit (repair_iso6346): Attn readings use their decoding steps, CTC readings the frame where each
+// character peaked.
+std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const std::string& character, bool ctc,
+                             const std::vector<cv::Mat>& crops = {}, const CropReader& read = {});
 
 }  // namespace cargovision::ocr
