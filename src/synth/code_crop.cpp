@@ -179,12 +179,15 @@ TextMask paint_layout(const CodeLayout& layout, const MaskPainter& painter, int 
 }
 
 // Paint wears: flakes where the wall shows through, uneven stroke weight.
-void wear_paint(cv::Mat& mask, int glyph_height, bool peel, NumpyRandom& random) {
+// Uneven stroke weight, then (with `peel`) flakes off the paint; `glyphs` gets the glyphs as painted,
+// before the flakes.
+void wear_paint(cv::Mat& mask, int glyph_height, bool peel, NumpyRandom& random, cv::Mat& glyphs) {
   const double weight = random.random_sample();
   const int k = std::max(1, glyph_height / 20);
   const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * k + 1, 2 * k + 1});
   if (weight < 0.15) cv::erode(mask, mask, kernel);
   else if (weight < 0.3) cv::dilate(mask, mask, kernel);
+  glyphs = peel ? mask.clone() : mask;
   if (!peel) return;
   const int flakes = 2 + static_cast<int>(random_index(random, 10));
   for (int i = 0; i < flakes; ++i) {
@@ -330,6 +333,7 @@ void blur_like_a_camera(cv::Mat& image, NumpyRandom& random) {
 struct RenderedCrop {
   cv::Mat image;      // BGR
   cv::Mat code_mask;  // the code's own paint on the same pixels (neighbouring marks left out)
+  cv::Mat glyph_mask; // the same before wear: the glyphs as painted, flakes not taken out
 };
 
 RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& options, double difficulty,
@@ -354,7 +358,8 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
     text.text_box = cv::Rect(static_cast<int>(text.text_box.x * widen), text.text_box.y,
                              static_cast<int>(text.text_box.width * widen), text.text_box.height);
   }
-  wear_paint(text.mask, glyph_height, random.random_sample() < options.peel_probability * d, random);
+  cv::Mat glyph_paint;
+  wear_paint(text.mask, glyph_height, random.random_sample() < options.peel_probability * d, random, glyph_paint);
 
   // Margins around the code: tight crops clip close to the paint, loose ones show the wall around it.
   const bool loose = random.random_sample() < options.loose_crop_probability;
@@ -363,11 +368,16 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
   };
   const int left = margin(0.06, 0.3, 0.4, 1.5), right = margin(0.06, 0.3, 0.4, 1.5);
   const int top = margin(0.06, 0.25, 0.3, 1.0), bottom = margin(0.06, 0.25, 0.3, 1.0);
-  const cv::Rect frame(text.text_box.x - left, text.text_box.y - top, text.text_box.width + left + right,
-                       text.text_box.height + top + bottom);
+  // A tight crop hugs the paint, it does not cut it: glyphs of oblique faces and boxes reach past the
+  // text's nominal box.
+  const int hug = std::max(1, glyph_height / 30);
+  const cv::Rect frame = cv::Rect(text.text_box.x - left, text.text_box.y - top, text.text_box.width + left + right,
+                                  text.text_box.height + top + bottom) |
+                         (cv::boundingRect(text.mask) - cv::Point(hug, hug) + cv::Size(2 * hug, 2 * hug));
   // Room for the frame wherever it reaches past the painted canvas.
   const int grow = std::max({0, -frame.x, -frame.y, frame.br().x - text.mask.cols, frame.br().y - text.mask.rows});
   cv::copyMakeBorder(text.mask, text.mask, grow, grow, grow, grow, cv::BORDER_CONSTANT, cv::Scalar(0));
+  cv::copyMakeBorder(glyph_paint, glyph_paint, grow, grow, grow, grow, cv::BORDER_CONSTANT, cv::Scalar(0));
   text.text_box += cv::Point(grow, grow);
   const cv::Mat code_paint = text.mask.clone();
   if (random.random_sample() < options.neighbour_probability * d) {
@@ -427,6 +437,9 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
     if (tilt < 0.1 || cv::sum(code_mask)[0] >= 0.98 * paint_mass) break;
   }
   cv::warpPerspective(crop, crop, camera, crop.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::Mat glyph_mask;
+  cv::warpPerspective(glyph_paint(frame + cv::Point(grow, grow)), glyph_mask, camera, crop.size(), cv::INTER_LINEAR,
+                      cv::BORDER_CONSTANT, cv::Scalar(0));
 
   // Lines of text no smaller than min_line_height pixels where the height is drawn (within max_height).
   const double line_pitch = static_cast<double>(text.text_box.height) / static_cast<double>(layout.lines.size());
@@ -438,6 +451,7 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
   const double scale = static_cast<double>(height) / crop.rows;
   const int width = std::max(4, static_cast<int>(std::lround(crop.cols * scale)));
   cv::resize(code_mask, code_mask, cv::Size(width, height), 0, 0, cv::INTER_AREA);
+  cv::resize(glyph_mask, glyph_mask, cv::Size(width, height), 0, 0, cv::INTER_AREA);
   if (random.random_sample() < options.low_resolution_probability * d) {
     const double shrink = random.uniform(0.4, 0.8);
     cv::resize(crop, crop, cv::Size(std::max(2, static_cast<int>(width * shrink)), std::max(2, static_cast<int>(height * shrink))),
@@ -456,7 +470,7 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
                       static_cast<int>(random_index(random, static_cast<std::size_t>(options.jpeg_quality_max - lowest_quality + 1)));
   std::vector<unsigned char> encoded;
   cv::imencode(".jpg", crop, encoded, {cv::IMWRITE_JPEG_QUALITY, quality});
-  return {cv::imdecode(encoded, cv::IMREAD_COLOR), code_mask};
+  return {cv::imdecode(encoded, cv::IMREAD_COLOR), code_mask, glyph_mask};
 }
 
 }  // namespace
@@ -520,9 +534,12 @@ double shape_fidelity(const cv::Mat& grey, const cv::Mat& code_mask, int slices,
 
 }  // namespace
 
-CodeLegibility measure_code_legibility(const cv::Mat& crop, const cv::Mat& code_mask, int slices, int reader_height) {
+CodeLegibility measure_code_legibility(const cv::Mat& crop, const cv::Mat& code_mask, int slices, int reader_height,
+                                       const cv::Mat& glyph_mask) {
   require(crop.size() == code_mask.size() && code_mask.type() == CV_8U && slices > 0,
           "measure_code_legibility needs a crop and an 8-bit mask of the same size");
+  require(glyph_mask.empty() || (glyph_mask.size() == crop.size() && glyph_mask.type() == CV_8U),
+          "measure_code_legibility: the glyph mask must be 8-bit and the crop's size");
   require(reader_height >= 8, "the legibility height must be at least 8 pixels, got {}", reader_height);
   cv::Mat grey;
   cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
@@ -621,7 +638,7 @@ CodeLegibility measure_code_legibility(const cv::Mat& crop, const cv::Mat& code_
   legibility.wall_noise = noise;
   // Grey levels are whole numbers: a flat wall's spread counts as one level.
   legibility.contrast_to_noise = legibility.contrast / std::max(1.0, noise);
-  legibility.shape_fidelity = shape_fidelity(grey, code_mask, slices, reader_height);
+  legibility.shape_fidelity = shape_fidelity(grey, glyph_mask.empty() ? code_mask : glyph_mask, slices, reader_height);
   return legibility;
 }
 
@@ -660,7 +677,7 @@ cv::Mat render_code_crop(const CodeLayout& layout, const CodeCropOptions& option
     rendered = render_attempt(layout, options, milder, random);
     ++draws;
     legibility = measure_code_legibility(rendered.image, rendered.code_mask, static_cast<int>(longest),
-                                         options.legibility_height);
+                                         options.legibility_height, rendered.glyph_mask);
     if (!check || is_legible(legibility, options)) break;
   }
   if (report != nullptr) *report = {draws, legibility, rendered.code_mask};

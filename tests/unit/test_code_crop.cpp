@@ -171,6 +171,14 @@ TEST(CodeCrop, ShapeFidelityFallsWhereTheStrokesShapesAreLost) {
   cv::Mat shadowed = light_on_dark.clone();
   shadowed(cv::Rect(0, 0, 80, 48)) *= 0.6;
   EXPECT_GT(cv_::measure_code_legibility(shadowed, mask, 4).shape_fidelity, 0.85);
+  // Paint flaked off most of a glyph: against the paint that is left the shapes all match, against the
+  // glyphs as painted one of them is gone.
+  cv::Mat worn = mask.clone();
+  worn(cv::Rect(88, 0, 72, 48)).setTo(0);  // the E
+  cv::Mat flaked(mask.size(), CV_8UC3, cv::Scalar::all(70));
+  flaked.setTo(cv::Scalar::all(210), worn >= 128);
+  EXPECT_GT(cv_::measure_code_legibility(flaked, worn, 4).shape_fidelity, 0.9);
+  EXPECT_LT(cv_::measure_code_legibility(flaked, worn, 4, 32, mask).shape_fidelity, options.min_shape_fidelity);
 }
 
 // Every generated crop passes the check, except the last, clean draw when all milder ones failed.

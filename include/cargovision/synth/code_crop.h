@@ -75,8 +75,11 @@ struct CodeLegibility {
   // Dark paint on a light wall counts like light on dark.
   double shape_fidelity = 0.0;
 };
+// `glyph_mask`: the glyphs as painted before wear, if the code's paint has lost flakes: the shapes are
+// judged against it (a flaked-off stroke is a lost stroke: a 9 that lost its loop is not a 9 to a reader),
+// contrast against the paint that is there.
 CodeLegibility measure_code_legibility(const cv::Mat& crop, const cv::Mat& code_mask, int slices,
-                                       int reader_height = 32);
+                                       int reader_height = 32, const cv::Mat& glyph_mask = cv::Mat());
 bool is_legible(const CodeLegibility& legibility, const CodeCropOptions& options);
 
 // What the legibility check did for one crop.
