@@ -1,7 +1,10 @@
 #include "cargovision/ocr/code_check.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -68,13 +71,12 @@ std::size_t read_stacked_numbers(Recognition& recognition, const std::vector<cv:
   };
   std::vector<cv::Mat> bands;
   std::vector<Band> owners;
-  std::vector<std::vector<std::vector<cv::Rect>>> cuts(crops.size());
   for (std::size_t b = 0; b < crops.size(); ++b) {
     const std::u32string reading = decode_utf8(recognition.predictions[b], "prediction");
     if (!shaped_like_container_number(reading) || checks_as_container_number(reading) || crops[b].empty()) continue;
-    cuts[b] = stacked_line_cuts(crops[b].size());
-    for (std::size_t c = 0; c < cuts[b].size(); ++c) {
-      for (const cv::Rect& line : cuts[b][c]) {
+    const auto cuts = stacked_line_cuts(crops[b].size());
+    for (std::size_t c = 0; c < cuts.size(); ++c) {
+      for (const cv::Rect& line : cuts[c]) {
         bands.push_back(crops[b](line));
         owners.push_back({b, c});
       }
