@@ -88,8 +88,9 @@ void add_ocr_demo_options(CLI::App& app, OcrDemoOptions& o, std::string& config_
                "write report.html: every crop as read and as fed to the model, differences from --gt highlighted, "
                "errors first, a confidence-vs-errors table (default on)");
   app.add_option("--code_check", o.code_check,
-                 "iso6346: a reading shaped like a container number (ABCU1234565) whose check digit fails is replaced by the "
-                 "most probable reading that checks, where the model's own probabilities allow it; none: as read (the original)")
+                 "iso6346: a reading shaped like a container number (ABCU1234565) whose check digit fails is read again line "
+                 "by line (numbers stacked over 2-3 lines), else replaced by the most probable reading that checks, where the "
+                 "model's own probabilities allow it; none: as read (the original)")
       ->capture_default_str();
   add_model_options(app, o);
 }
