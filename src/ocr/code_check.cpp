@@ -221,6 +221,15 @@ std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const st
           crops.size(), recognition.predictions.size());
   std::vector<bool> replaced(recognition.predictions.size(), false);
   std::size_t changed = !crops.empty() && read ? read_stacked_numbers(recognition, crops, read, replaced) : 0;
+  // Most batches hold no reading left to repair: no second softmax over their logits then.
+  const auto needs_repair = [&](std::size_t b) {
+    if (replaced[b]) return false;
+    const std::u32string reading = decode_utf8(recognition.predictions[b], "prediction");
+    return shaped_like_container_number(reading) && !checks_as_container_number(reading);
+  };
+  bool any = false;
+  for (std::size_t b = 0; b < replaced.size() && !any; ++b) any = needs_repair(b);
+  if (!any) return changed;
   const std::u32string characters = decode_utf8(character, "--character");
   const int first_class = ctc ? 1 : 2;  // after [CTCblank], or after [GO] and [s]
   const auto probabilities = torch::softmax(recognition.logits.to(torch::kCPU, torch::kFloat), 2).contiguous();

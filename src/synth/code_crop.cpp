@@ -178,17 +178,16 @@ TextMask paint_layout(const CodeLayout& layout, const MaskPainter& painter, int 
   return result;
 }
 
-// Paint wears: flakes where the wall shows through, uneven stroke weight.
-// Uneven stroke weight, then (with `peel`) flakes off the paint; `glyphs` gets the glyphs as painted,
-// before the flakes.
+// Paint wears: uneven stroke weight, then (with `peel`) flakes where the wall shows through; `glyphs`
+// gets the glyphs as painted, before the flakes (only when there are flakes: otherwise they are `mask`).
 void wear_paint(cv::Mat& mask, int glyph_height, bool peel, NumpyRandom& random, cv::Mat& glyphs) {
   const double weight = random.random_sample();
   const int k = std::max(1, glyph_height / 20);
   const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * k + 1, 2 * k + 1});
   if (weight < 0.15) cv::erode(mask, mask, kernel);
   else if (weight < 0.3) cv::dilate(mask, mask, kernel);
-  glyphs = peel ? mask.clone() : mask;
   if (!peel) return;
+  glyphs = mask.clone();
   const int flakes = 2 + static_cast<int>(random_index(random, 10));
   for (int i = 0; i < flakes; ++i) {
     const cv::Point centre(static_cast<int>(random.random_sample() * mask.cols),
@@ -358,8 +357,9 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
     text.text_box = cv::Rect(static_cast<int>(text.text_box.x * widen), text.text_box.y,
                              static_cast<int>(text.text_box.width * widen), text.text_box.height);
   }
-  cv::Mat glyph_paint;
-  wear_paint(text.mask, glyph_height, random.random_sample() < options.peel_probability * d, random, glyph_paint);
+  const bool peeled = random.random_sample() < options.peel_probability * d;
+  cv::Mat glyph_paint;  // the glyphs before flakes came off; without flakes they are the code's paint itself
+  wear_paint(text.mask, glyph_height, peeled, random, glyph_paint);
 
   // Margins around the code: tight crops clip close to the paint, loose ones show the wall around it.
   const bool loose = random.random_sample() < options.loose_crop_probability;
@@ -377,7 +377,7 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
   // Room for the frame wherever it reaches past the painted canvas.
   const int grow = std::max({0, -frame.x, -frame.y, frame.br().x - text.mask.cols, frame.br().y - text.mask.rows});
   cv::copyMakeBorder(text.mask, text.mask, grow, grow, grow, grow, cv::BORDER_CONSTANT, cv::Scalar(0));
-  cv::copyMakeBorder(glyph_paint, glyph_paint, grow, grow, grow, grow, cv::BORDER_CONSTANT, cv::Scalar(0));
+  if (peeled) cv::copyMakeBorder(glyph_paint, glyph_paint, grow, grow, grow, grow, cv::BORDER_CONSTANT, cv::Scalar(0));
   text.text_box += cv::Point(grow, grow);
   const cv::Mat code_paint = text.mask.clone();
   if (random.random_sample() < options.neighbour_probability * d) {
@@ -438,8 +438,10 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
   }
   cv::warpPerspective(crop, crop, camera, crop.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   cv::Mat glyph_mask;
-  cv::warpPerspective(glyph_paint(frame + cv::Point(grow, grow)), glyph_mask, camera, crop.size(), cv::INTER_LINEAR,
-                      cv::BORDER_CONSTANT, cv::Scalar(0));
+  if (peeled) {
+    cv::warpPerspective(glyph_paint(frame + cv::Point(grow, grow)), glyph_mask, camera, crop.size(), cv::INTER_LINEAR,
+                        cv::BORDER_CONSTANT, cv::Scalar(0));
+  }
 
   // Lines of text no smaller than min_line_height pixels where the height is drawn (within max_height).
   const double line_pitch = static_cast<double>(text.text_box.height) / static_cast<double>(layout.lines.size());
@@ -451,7 +453,7 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
   const double scale = static_cast<double>(height) / crop.rows;
   const int width = std::max(4, static_cast<int>(std::lround(crop.cols * scale)));
   cv::resize(code_mask, code_mask, cv::Size(width, height), 0, 0, cv::INTER_AREA);
-  cv::resize(glyph_mask, glyph_mask, cv::Size(width, height), 0, 0, cv::INTER_AREA);
+  if (peeled) cv::resize(glyph_mask, glyph_mask, cv::Size(width, height), 0, 0, cv::INTER_AREA);
   if (random.random_sample() < options.low_resolution_probability * d) {
     const double shrink = random.uniform(0.4, 0.8);
     cv::resize(crop, crop, cv::Size(std::max(2, static_cast<int>(width * shrink)), std::max(2, static_cast<int>(height * shrink))),
@@ -470,7 +472,7 @@ RenderedCrop render_attempt(const CodeLayout& layout, const CodeCropOptions& opt
                       static_cast<int>(random_index(random, static_cast<std::size_t>(options.jpeg_quality_max - lowest_quality + 1)));
   std::vector<unsigned char> encoded;
   cv::imencode(".jpg", crop, encoded, {cv::IMWRITE_JPEG_QUALITY, quality});
-  return {cv::imdecode(encoded, cv::IMREAD_COLOR), code_mask, glyph_mask};
+  return {cv::imdecode(encoded, cv::IMREAD_COLOR), code_mask, peeled ? glyph_mask : code_mask};
 }
 
 }  // namespace

@@ -143,7 +143,9 @@ TEST(CodeCheck, StackedCutsCoverTheCropInOverlappingBands) {
     EXPECT_EQ(cut.back().br().y, 40);
     for (std::size_t i = 0; i < cut.size(); ++i) {
       EXPECT_EQ(cut[i].width, 120);
-      if (i > 0) EXPECT_LT(cut[i].y, cut[i - 1].br().y) << "bands overlap";
+      if (i > 0) {
+        EXPECT_LT(cut[i].y, cut[i - 1].br().y) << "bands overlap";
+      }
     }
   }
   EXPECT_TRUE(ocr::stacked_line_cuts({120, 2}).empty());
