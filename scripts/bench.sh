@@ -146,7 +146,7 @@ PY
 fi
 if [[ "$task" == "ocr-stream" ]]; then
   [[ "$iterations" == 5 ]] && iterations=20
-  echo "bench: training fed by the code-crop generator vs an LMDB of the same generator's crops, batch 32, $iterations iterations"
+  echo "bench: training fed by the code-crop generator vs an LMDB of the same generator's crops, batch 32, $iterations iterations each, in 4 alternating segments"
   ours=$(build/bin/cargovision_bench ocr-stream --iterations "$iterations" --threads "$threads" --work build/bench_work)
   /usr/bin/python3 - "$ours" <<'PY'
 import json, sys

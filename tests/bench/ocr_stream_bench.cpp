@@ -3,6 +3,7 @@
 // generator made beforehand. The generator renders in the loader threads while the model trains, so
 // equal figures mean it is not the bottleneck.
 #include <filesystem>
+#include <vector>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -53,7 +54,9 @@ std::string pregenerated_lmdb(const std::filesystem::path& work, int samples, co
   return lmdb.string();
 }
 
-double train_samples_per_second(ocr::BatchBalancedLoader& loader, int iterations) {
+// One model trains in turns from each loader: a few segments of each, alternating, so that a machine
+// slowing down or speeding up during the run (other load, clocks) weighs on every figure alike.
+std::vector<double> train_samples_per_second(const std::vector<ocr::BatchBalancedLoader*>& loaders, int iterations) {
   torch::manual_seed(1);
   ocr::AttnLabelConverter converter(ocr::kSensitiveCharacters);
   ocr::OcrModelOptions options;  // the pretraining recipe's model (configs/ocr_pretrain.json)
@@ -65,7 +68,7 @@ double train_samples_per_second(ocr::BatchBalancedLoader& loader, int iterations
   model->train();
   auto parameters = model->parameters();
   torch::optim::Adam optimizer(parameters, torch::optim::AdamOptions(5e-4));
-  const auto step = [&] {
+  const auto step = [&](ocr::BatchBalancedLoader& loader) {
     const ocr::OcrBatch batch = loader.next();
     const auto target = converter.encode(batch.labels, options.batch_max_length);
     auto logits = model->forward(batch.images, target.text.slice(1, 0, -1), true);
@@ -76,11 +79,21 @@ double train_samples_per_second(ocr::BatchBalancedLoader& loader, int iterations
     optimizer.step();
     return static_cast<double>(batch.labels.size());
   };
-  for (int i = 0; i < 2; ++i) step();  // warm-up
-  double samples = 0;
-  const auto start = Clock::now();
-  for (int i = 0; i < iterations; ++i) samples += step();
-  return samples / seconds_since(start);
+  // A loader left waiting fills its queue (3 batches) meanwhile: those and one more are not timed.
+  constexpr int kSegments = 4, kUntimed = 4;
+  const int per_segment = std::max(1, iterations / kSegments);
+  std::vector<double> samples(loaders.size(), 0.0), seconds(loaders.size(), 0.0);
+  for (int segment = 0; segment < kSegments; ++segment) {
+    for (std::size_t feed = 0; feed < loaders.size(); ++feed) {
+      for (int i = 0; i < kUntimed; ++i) step(*loaders[feed]);
+      const auto start = Clock::now();
+      for (int i = 0; i < per_segment; ++i) samples[feed] += step(*loaders[feed]);
+      seconds[feed] += seconds_since(start);
+    }
+  }
+  std::vector<double> rates;
+  for (std::size_t feed = 0; feed < loaders.size(); ++feed) rates.push_back(samples[feed] / seconds[feed]);
+  return rates;
 }
 
 }  // namespace
@@ -92,13 +105,12 @@ nlohmann::json ocr_stream_bench(const std::string& work, int iterations) {
   data.select_data = "/";
   data.batch_ratio = "1";
   nlohmann::json result{{"batch_size", kBatch}, {"model", "TPS-ResNet-BiLSTM-Attn 128/128, 96 classes"}};
-  {
-    ocr::BatchBalancedLoader lmdb_loader(data, 1111);
-    result["lmdb_samples_per_s"] = train_samples_per_second(lmdb_loader, iterations);
-  }
+  ocr::BatchBalancedLoader lmdb_loader(data, 1111);
   data.select_data = ocr::kSyntheticSelection;
   ocr::BatchBalancedLoader stream_loader(data, 1111);
-  result["stream_samples_per_s"] = train_samples_per_second(stream_loader, iterations);
+  const std::vector<double> rates = train_samples_per_second({&lmdb_loader, &stream_loader}, iterations);
+  result["lmdb_samples_per_s"] = rates[0];
+  result["stream_samples_per_s"] = rates[1];
   // The generator alone, single thread: how many crops per second one loader thread renders.
   ocr::SyntheticCodeSource source(7, ocr::SyntheticCodeSource::kEndless, data);
   const auto start = Clock::now();
