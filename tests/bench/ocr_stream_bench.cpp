@@ -2,11 +2,12 @@
 // generated stream (select_data synth) against the same model fed from an LMDB of crops the same
 // generator made beforehand. The generator renders in the loader threads while the model trains, so
 // equal figures mean it is not the bottleneck.
+#include <algorithm>
 #include <filesystem>
-#include <vector>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "bench_tasks.h"
 #include "cargovision/core/device.h"
@@ -79,7 +80,8 @@ std::vector<double> train_samples_per_second(const std::vector<ocr::BatchBalance
     optimizer.step();
     return static_cast<double>(batch.labels.size());
   };
-  // A loader left waiting fills its queue (3 batches) meanwhile: those and one more are not timed.
+  // A loader left waiting has filled its queue (3 batches) meanwhile: those and one more are not timed,
+  // and during them the loader just left refills its own queue.
   constexpr int kSegments = 4, kUntimed = 4;
   const int per_segment = std::max(1, iterations / kSegments);
   std::vector<double> samples(loaders.size(), 0.0), seconds(loaders.size(), 0.0);
