@@ -221,14 +221,16 @@ std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const st
           crops.size(), recognition.predictions.size());
   std::vector<bool> replaced(recognition.predictions.size(), false);
   std::size_t changed = !crops.empty() && read ? read_stacked_numbers(recognition, crops, read, replaced) : 0;
-  // Most batches hold no reading left to repair: no second softmax over their logits then.
-  const auto needs_repair = [&](std::size_t b) {
-    if (replaced[b]) return false;
-    const std::u32string reading = decode_utf8(recognition.predictions[b], "prediction");
-    return shaped_like_container_number(reading) && !checks_as_container_number(reading);
-  };
+  // The readings left to repair, decoded once; most batches hold none, and then need no second softmax.
+  std::vector<std::u32string> to_repair(recognition.predictions.size());
   bool any = false;
-  for (std::size_t b = 0; b < replaced.size() && !any; ++b) any = needs_repair(b);
+  for (std::size_t b = 0; b < to_repair.size(); ++b) {
+    if (replaced[b]) continue;
+    std::u32string reading = decode_utf8(recognition.predictions[b], "prediction");
+    if (!shaped_like_container_number(reading) || checks_as_container_number(reading)) continue;
+    to_repair[b] = std::move(reading);
+    any = true;
+  }
   if (!any) return changed;
   const std::u32string characters = decode_utf8(character, "--character");
   const int first_class = ctc ? 1 : 2;  // after [CTCblank], or after [GO] and [s]
@@ -239,10 +241,9 @@ std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const st
   const auto class_access = top_class.accessor<int64_t, 2>();
   const int64_t steps = probabilities.size(1), classes = probabilities.size(2);
   for (int64_t b = 0; b < probabilities.size(0); ++b) {
-    if (replaced[static_cast<std::size_t>(b)]) continue;
+    const std::u32string& reading = to_repair[static_cast<std::size_t>(b)];
+    if (reading.empty()) continue;
     auto& prediction = recognition.predictions[static_cast<std::size_t>(b)];
-    const std::u32string reading = decode_utf8(prediction, "prediction");
-    if (reading.size() != kContainerNumberLength) continue;
     // The step behind each character read.
     std::vector<int64_t> character_steps;
     if (ctc) {
