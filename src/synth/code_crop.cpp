@@ -10,6 +10,7 @@
 #include <opencv2/freetype.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <unordered_map>
 
 #include "cargovision/core/atomic_file.h"
 #include "cargovision/core/error.h"
@@ -21,15 +22,22 @@ namespace cargovision {
 namespace fs = std::filesystem;
 namespace {
 
-// FreeType faces are not thread-safe: every loader thread keeps its own renderer per font file.
-cv::Ptr<cv::freetype::FreeType2> font_renderer(const std::string& path) {
-  thread_local std::map<std::string, cv::Ptr<cv::freetype::FreeType2>> cache;
-  auto& renderer = cache[path];
-  if (!renderer) {
-    renderer = cv::freetype::createFreeType2();
-    renderer->loadFontData(path, 0);
+// FreeType faces are not thread-safe: every loader thread keeps its own face per font file, with the
+// widths it has measured. Layout asks for the same glyphs at the same heights over and over, and each
+// FreeType measurement runs the font's hinting program again.
+struct FontFace {
+  cv::Ptr<cv::freetype::FreeType2> renderer;
+  std::unordered_map<int, int> widths;  // glyph height * 256 + character -> advance in pixels
+};
+
+FontFace& font_face(const std::string& path) {
+  thread_local std::map<std::string, FontFace> faces;
+  FontFace& face = faces[path];
+  if (!face.renderer) {
+    face.renderer = cv::freetype::createFreeType2();
+    face.renderer->loadFontData(path, 0);
   }
-  return renderer;
+  return face;
 }
 
 double luminance(const cv::Scalar& bgr) { return 0.114 * bgr[0] + 0.587 * bgr[1] + 0.299 * bgr[2]; }
@@ -64,10 +72,6 @@ cv::Scalar random_ink(const cv::Scalar& wall, bool low_contrast, NumpyRandom& ra
   return ink;
 }
 
-struct GlyphMeasure {
-  int width = 0;
-};
-
 // One line of text drawn into an 8-bit mask (255 = paint) at the given glyph height.
 class MaskPainter {
  public:
@@ -79,7 +83,13 @@ class MaskPainter {
     if (font_.empty()) {
       return cv::getTextSize(glyph, cv::FONT_HERSHEY_DUPLEX, glyph_height_ / 22.0, std::max(1, glyph_height_ / 12), &baseline).width;
     }
-    return font_renderer(font_)->getTextSize(glyph, glyph_height_, -1, &baseline).width;
+    FontFace& face = font_face(font_);
+    const int key = glyph_height_ * 256 + static_cast<unsigned char>(c);
+    const auto known = face.widths.find(key);
+    if (known != face.widths.end()) return known->second;
+    const int width = face.renderer->getTextSize(glyph, glyph_height_, -1, &baseline).width;
+    face.widths.emplace(key, width);
+    return width;
   }
 
   // Draws c with its baseline at `origin` into a 3-channel scratch image (FreeType wants colour).
@@ -89,7 +99,7 @@ class MaskPainter {
       cv::putText(canvas, glyph, origin, cv::FONT_HERSHEY_DUPLEX, glyph_height_ / 22.0, cv::Scalar::all(255),
                   std::max(1, glyph_height_ / 12), cv::LINE_AA);
     } else {
-      font_renderer(font_)->putText(canvas, glyph, origin, glyph_height_, cv::Scalar::all(255), -1, cv::LINE_AA, true);
+      font_face(font_).renderer->putText(canvas, glyph, origin, glyph_height_, cv::Scalar::all(255), -1, cv::LINE_AA, true);
     }
   }
 
