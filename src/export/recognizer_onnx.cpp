@@ -145,6 +145,15 @@ std::string recognizer_onnx(ocr::OcrModel& model, const ocr::OcrRecognizerOption
                                "all steps of the maximum softmax probability"
                              : "predicted_ids per step: cut before the first index 1 ([s]); confidence: product of the "
                                "maximum softmax probabilities of the steps before [s]");
+  // demo_ocr's default check of container numbers needs the crop again (a stacked number is re-read line by
+  // line), so it stays outside the graph; a consumer who wants demo_ocr's readings applies it after.
+  g.metadata("postprocessing",
+             "demo_ocr (--code_check iso6346, its default) and CodeRecognizer check readings shaped like an ISO 6346 "
+             "container number (3 letters, U/J/Z, 6 digits, check digit): one whose check digit fails is read again "
+             "in horizontal bands (two lines cut around the middle, or thirds) and the most confident band reading "
+             "that checks replaces it; otherwise the most probable reading under the per-step softmax of `logits` "
+             "that checks, if at most 1e4 times less probable. Without it (--code_check none) the decoded "
+             "predicted_ids are demo_ocr's readings");
   const nlohmann::json recorded = {{"Transformation", o.Transformation}, {"FeatureExtraction", o.FeatureExtraction},
               {"SequenceModeling", o.SequenceModeling}, {"Prediction", o.Prediction},
               {"num_fiducial", o.num_fiducial}, {"input_channel", o.input_channel},

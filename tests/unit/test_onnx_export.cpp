@@ -5,23 +5,25 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
-#include <algorithm>
 #include <map>
 #include <opencv2/imgproc.hpp>
 
 #include "cargovision/core/error.h"
+#include "cargovision/data/pillow.h"
 #include "cargovision/export/onnx_export.h"
 #include "cargovision/export/onnx_models.h"
-#include "cargovision/models/fast_kernels.h"
-#include "cargovision/data/pillow.h"
 #include "cargovision/io/folder_walk.h"
 #include "cargovision/io/image_reader.h"
+#include "cargovision/models/fast_kernels.h"
 #include "cargovision/ocr/align_collate.h"
+#include "cargovision/ocr/code_check.h"
 #include "cargovision/ocr/code_recognizer.h"
 #include "cargovision/ocr/converter.h"
+#include "cargovision/ocr/recognize.h"
 #include "cargovision/ocr/shipped_model.h"
 #include "test_config.h"
 #include "test_support.h"
@@ -201,6 +203,7 @@ TEST(RecognizerExport, MetadataTellsHowToPrepareAndDecode) {
   EXPECT_NE(bytes.find(R"(["[GO]","[s]","0","1","2","3","A","B"])"), std::string::npos);
   EXPECT_NE(bytes.find("(x - 0.5) / 0.5"), std::string::npos);
   EXPECT_NE(bytes.find("cut before the first index 1 ([s])"), std::string::npos);
+  EXPECT_NE(bytes.find("--code_check iso6346"), std::string::npos) << "the check outside the graph is described";
   // A character set that does not give the model's class count is refused.
   options.character = "0123";
   EXPECT_THROW(recognizer_onnx(model, options), c10::Error);
@@ -287,12 +290,49 @@ TEST(ShippedModelExport, ReadsTheSampleLikeDemoOcr) {
     ocr::align_into(options.rgb ? rgb : rgb_to_grey_pillow(rgb), {options.imgH, options.imgW, options.PAD},
                images[static_cast<long>(i)]);
   }
-  const auto outputs = run_onnxruntime(o.output, images, dir.path() / "run");
   const auto converter = ocr::make_converter(options.Prediction, options.character);
-  const auto exported = converter->decode(outputs.at("predicted_ids"));
+  int runs = 0;
+  // The exported graph as a reader: decoded as its metadata says, confidences from its logits.
+  const auto read_exported = [&](const torch::Tensor& batch) {
+    const auto outputs = run_onnxruntime(o.output, batch, dir.path() / ("run" + std::to_string(runs++)));
+    ocr::Recognition recognition;
+    recognition.logits = outputs.at("logits");
+    const auto [max_probability, indices] = torch::softmax(recognition.logits, 2).max(2);
+    EXPECT_TRUE(torch::equal(indices, outputs.at("predicted_ids")));
+    recognition.predictions = converter->decode(indices);
+    recognition.confidence = converter->confidence(max_probability, indices);
+    return recognition;
+  };
+  ocr::Recognition exported = read_exported(images);
+
+  // The graph alone reads as the model does without the container-number check...
+  ocr::OcrDemoOptions unchecked = options;
+  unchecked.code_check = "none";
+  const auto model_readings = ocr::CodeRecognizer(unchecked).read(crops);
+  ASSERT_EQ(exported.predictions.size(), model_readings.size());
+  for (std::size_t i = 0; i < model_readings.size(); ++i) {
+    EXPECT_EQ(exported.predictions[i], model_readings[i].text) << "crop " << i << ", --code_check none";
+  }
+  // ...and with the check its metadata describes applied after it, as demo_ocr reads by default.
+  std::vector<cv::Mat> inputs;
+  for (const auto& crop : crops) {
+    cv::Mat rgb;
+    cv::cvtColor(crop, rgb, cv::COLOR_BGR2RGB);
+    inputs.push_back(options.rgb ? rgb : rgb_to_grey_pillow(rgb));
+  }
+  const ocr::CropReader read_bands = [&](const std::vector<cv::Mat>& bands) {
+    auto band_images = torch::empty({static_cast<long>(bands.size()), options.rgb ? 3 : 1, options.imgH, options.imgW});
+    for (std::size_t i = 0; i < bands.size(); ++i) {
+      ocr::align_into(bands[i], {options.imgH, options.imgW, options.PAD}, band_images[static_cast<long>(i)]);
+    }
+    return read_exported(band_images);
+  };
+  ocr::apply_code_check(exported, ocr::parse_code_check(options.code_check), options.character,
+                        options.Prediction == "CTC", inputs, read_bands);
   const auto readings = recognizer.read(crops);
-  ASSERT_EQ(exported.size(), readings.size());
-  for (std::size_t i = 0; i < readings.size(); ++i) EXPECT_EQ(exported[i], readings[i].text) << "crop " << i;
+  for (std::size_t i = 0; i < readings.size(); ++i) {
+    EXPECT_EQ(exported.predictions[i], readings[i].text) << "crop " << i << ", --code_check " << options.code_check;
+  }
 }
 
 TEST(OnnxExportOptions, ChecksNameTheProblem) {
