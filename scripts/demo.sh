@@ -10,6 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-sample}"
 case "$mode" in sample|--smoke|--full) ;; *) echo "demo: unknown option '$mode' (use --smoke or --full)" >&2; exit 2 ;; esac
+model=data/models/codes_recognizer  # the shipped recognizer, which the OCR part reads with and fine-tunes
+if [[ ! -f "$model.pth" || ! -f "$model.json" ]]; then
+  echo "demo: $model.pth / .json missing from this checkout (restore them with git, or rebuild them with scripts/pretrain_ocr.sh)" >&2
+  exit 1
+fi
 
 bash scripts/setup.sh
 # Only what the demo runs: the tests and the benchmark driver are built by test.sh and bench.sh.
@@ -56,27 +61,10 @@ mkdir -p "$out/ocr/before" "$out/ocr/after"
 for folder in "$ocr_data"/validation/*/; do
   awk -v dir="$(basename "$folder")" -F'\t' 'NF >= 2 { print dir "/" $0 }' "$folder/gt.txt"
 done > "$out/ocr/validation_gt.txt"
-model=data/models/codes_recognizer
-model_label="shipped recognizer"
-if [[ ! -f "$model.pth" ]]; then
-  # Until a model is shipped: the pretraining's committed snapshot of its attention phases, if there is one.
-  snapshot=$(compgen -G "data/models/pretrain/codes_recognizer*_iter_*.pth" | sort -V | tail -n 1 || true)
-  if [[ -n "$snapshot" ]]; then
-    model="${snapshot%.pth}"
-    model_label="pretraining snapshot $(basename "$model") (still in training, not the shipped model)"
-  fi
-fi
-if [[ -f "$model.pth" ]]; then
-  echo "-- the $model_label as it is"
-  "$bin/demo_ocr" --config "$model.json" --saved_model "$model.pth" --image_folder "$ocr_data/validation" \
-    --gt "$out/ocr/validation_gt.txt" --output_dir "$out/ocr/before" --log-level warn > "$out/ocr/before/demo_ocr_stdout.txt"
-  finetune_args+=(--saved_model "$model.pth")
-else
-  # A checkout from before the first shipped model (scripts/pretrain_ocr.sh makes it): the same steps from scratch.
-  echo "-- no data/models/codes_recognizer.pth in this checkout: training the same architecture from scratch instead"
-  finetune_args+=(--FT=false --saved_model "")
-  printf 'Word Accuracy,(no shipped model)\n' > "$out/ocr/before/demo_result.csv"
-fi
+echo "-- the shipped recognizer as it is"
+"$bin/demo_ocr" --config "$model.json" --saved_model "$model.pth" --image_folder "$ocr_data/validation" \
+  --gt "$out/ocr/validation_gt.txt" --output_dir "$out/ocr/before" --log-level warn > "$out/ocr/before/demo_ocr_stdout.txt"
+finetune_args+=(--saved_model "$model.pth")
 echo "-- fine-tuning it on the sample (configs/ocr_finetune.json ${finetune_args[*]})"
 "$bin/train_ocr" --config configs/ocr_finetune.json "${finetune_args[@]}" \
   --train_data "$out/ocr_lmdb/training" --valid_data "$out/ocr_lmdb/validation" --saved_models_dir "$out/ocr" --exp_name finetune
@@ -90,7 +78,7 @@ echo "cargo classifier: $out/classifier/test_report.csv"
 grep -E "^(Average Accuracy|Inference Speed)" "$out/classifier/test_report.csv" | sed 's/^/  /'
 echo "  training history: $out/classifier/history.csv, $out/classifier/history.png"
 for stage in before after; do
-  label="$model_label"
+  label="shipped recognizer ($model.pth)"
   [[ "$stage" == after ]] && label="fine-tuned on the sample ($out/ocr/finetune/best_accuracy.pth)"
   echo "code recognizer, $label: $out/ocr/$stage/demo_result.csv"
   grep -E "^(Word Accuracy|ms per image)" "$out/ocr/$stage/demo_result.csv" | sed 's/^/  /'

@@ -48,6 +48,7 @@ TEST(ShippedModel, IsFoundAndUnderTheSizeBudget) {
 TEST(ShippedModel, LoadsStrictlyWithTheSeedsCharacterSet) {
   REQUIRE_SHIPPED_MODEL();
   ocr::OcrDemoOptions options = ocr::shipped_demo_options();
+  options.image_folder = (fs::path(kSourceDir) / "tests" / "data" / "ocr_crops").string();  // finalize() wants an input
   ocr::finalize(options);
   const auto converter = ocr::make_converter(options.Prediction, options.character);
   EXPECT_EQ(converter->num_class(), 96);  // 94 characters + [GO] + [s], as the seed's checkpoint
