@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the shipped recognizer data/models/codes_recognizer.{pth,json} from scratch: the seed's
 # TPS-ResNet-BiLSTM-Attn (narrowed to 128 channels, case-sensitive 94 characters) trained on the endless
-# generated code-crop stream in three phases, then its best-accuracy checkpoint packed in half precision
+# generated code-crop stream in four phases, then its best-accuracy checkpoint packed in half precision
 # and scored on a held-out generated set (another seed).
 #   1. configs/ocr_pretrain_encoder.json: the same Transformation-FeatureExtraction-SequenceModeling
 #      under a CTC head. CTC needs no alignment to be learnt, so the encoder learns to read quickly.
@@ -12,6 +12,9 @@
 #   3. configs/ocr_pretrain_refine.json: the whole model again (--FT from phase 2's best) under a
 #      restarted, lower learning rate at full difficulty: phase 2's cosine had decayed to 2 % while
 #      the model still improved.
+#   4. configs/ocr_pretrain_stacked.json: the whole model once more (--FT from phase 3's best) at a third
+#      of phase 3's rate, on the stream since it stacks a third of the container numbers over two or three
+#      lines and also shows their lines alone: at 4 % of the stream, stacked numbers stayed unread.
 #
 #   scripts/pretrain_ocr.sh [train_ocr options...]   train, or resume where the last run stopped
 #   scripts/pretrain_ocr.sh --pack-only              only package and score the current best checkpoint
@@ -33,7 +36,9 @@ cd "$(dirname "$0")/.."
 runs="${CARGOVISION_PRETRAIN_DIR:-runs/pretrain}"
 encoder_run="$runs/encoder_ctc"
 attn_run="$runs/codes_recognizer"
-run="$runs/codes_recognizer_refine"
+refine_run="$runs/codes_recognizer_refine"
+run="$runs/codes_recognizer_stacked"  # the last phase: its best checkpoint is what gets packed
+phases=("$encoder_run" "$attn_run" "$refine_run" "$run")
 model=data/models/codes_recognizer
 snapshots=data/models/pretrain
 pack_only=false
@@ -49,10 +54,20 @@ bin=build/bin
 # The committed snapshot of a phase (data/models/pretrain/<phase>_iter_<N>.pth), if any.
 phase_snapshot() { compgen -G "$snapshots/$(basename "$1")_iter_*.pth" | sort -V | tail -n 1 || true; }
 
+# Whether a phase after the given one has a committed snapshot (the given one is then done).
+later_snapshot() {
+  local after=false each
+  for each in "${phases[@]}"; do
+    if [[ "$after" == true && -n "$(phase_snapshot "$each")" ]]; then return 0; fi
+    [[ "$each" != "$1" ]] || after=true
+  done
+  return 1
+}
+
 # --snapshot: packs the latest phase that has started and its log into $snapshots.
 take_snapshot() {
   local phase_run=""
-  for candidate in "$run" "$attn_run" "$encoder_run"; do
+  for candidate in "$run" "$refine_run" "$attn_run" "$encoder_run"; do
     if [[ -f "$candidate/latest.pth" ]]; then phase_run="$candidate"; break; fi
   done
   if [[ -z "$phase_run" ]]; then echo "pretrain: no run in $runs to snapshot" >&2; exit 1; fi
@@ -69,7 +84,7 @@ take_snapshot() {
   mv "$packed/snapshot.json" "$stem.json"
   rmdir "$packed"
   # Each phase's log stays: the model card's accuracy curve.
-  for each_run in "$encoder_run" "$attn_run" "$run"; do
+  for each_run in "${phases[@]}"; do
     [[ ! -f "$each_run/log_train.txt" ]] || cp "$each_run/log_train.txt" "$snapshots/$(basename "$each_run")_log_train.txt"
   done
   # Phase 2 starts from phase 1's best: kept until a later phase has a snapshot of its own.
@@ -112,18 +127,21 @@ if [[ "$pack_only" == false ]]; then
   # A phase is done once it finished here, or a snapshot of its end or of a later phase was committed.
   encoder_best="$encoder_run/best_accuracy.pth"
   [[ -f "$encoder_best" || ! -f "$snapshots/encoder_ctc_best.pth" ]] || encoder_best="$snapshots/encoder_ctc_best.pth"
-  if [[ ! -f "$encoder_run/finished" && ! -f "$snapshots/encoder_ctc_best.pth" && -z "$(phase_snapshot "$attn_run")" &&
-        -z "$(phase_snapshot "$run")" ]]; then
+  if [[ ! -f "$encoder_run/finished" && ! -f "$snapshots/encoder_ctc_best.pth" ]] && ! later_snapshot "$encoder_run"; then
     echo "pretrain: phase 1, encoder under a CTC head ($encoder_run)"
     train_phase "$encoder_run" configs/ocr_pretrain_encoder.json
   fi
-  if [[ ! -f "$attn_run/finished" && -z "$(phase_snapshot "$run")" ]]; then
+  if [[ ! -f "$attn_run/finished" ]] && ! later_snapshot "$attn_run"; then
     echo "pretrain: phase 2, attention decoder on the phase-1 encoder ($attn_run)"
     train_phase "$attn_run" configs/ocr_pretrain.json "$encoder_best"
   fi
+  if [[ ! -f "$refine_run/finished" ]] && ! later_snapshot "$refine_run"; then
+    echo "pretrain: phase 3, the whole model at a restarted learning rate ($refine_run)"
+    train_phase "$refine_run" configs/ocr_pretrain_refine.json "$attn_run/best_accuracy.pth"
+  fi
   if [[ ! -f "$run/finished" ]]; then
-    echo "pretrain: phase 3, the whole model at a restarted learning rate ($run)"
-    train_phase "$run" configs/ocr_pretrain_refine.json "$attn_run/best_accuracy.pth"
+    echo "pretrain: phase 4, stacked container numbers and their lines alone ($run)"
+    train_phase "$run" configs/ocr_pretrain_stacked.json "$refine_run/best_accuracy.pth"
   fi
 fi
 

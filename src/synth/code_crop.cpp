@@ -704,7 +704,15 @@ cv::Mat render_code_crop(const std::string& text, const CodeCropOptions& options
 CodeSample random_code_sample(const CodeCropOptions& options, NumpyRandom& random) {
   const CodeFormat format = random_format(random);
   const std::string code = random_code(format, random);
-  const CodeLayout layout = random_layout(code, format, random);
+  CodeLayout layout = random_layout(code, format, random);
+  // The lines of a stacked number also come alone: a detector crops one line, and the container-number
+  // check (ocr/code_check) reads a stacked number again band by band.
+  if (layout.lines.size() > 1 && random.random_sample() < 0.3) {
+    const std::vector<CodeGroup> line = layout.lines[random_index(random, layout.lines.size())];
+    layout.lines = {line};
+    layout.label.clear();
+    for (const CodeGroup& group : line) layout.label += group.text;
+  }
   return {layout.label, render_code_crop(layout, options, random)};
 }
 

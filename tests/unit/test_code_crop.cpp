@@ -230,6 +230,50 @@ TEST(CodeCrop, MultiLineCodesGetTallerCrops) {
   }
 }
 
+// Stacked container numbers are a third of them: few enough that single lines stay the rule, enough that
+// a recognizer learns to read them; each layout reads as the code, groups in order.
+TEST(CodeCrop, ContainerNumbersAreStackedAThirdOfTheTime) {
+  cv_::NumpyRandom random(8);
+  int two_lines = 0, three_lines = 0;
+  constexpr int kLayouts = 20000;
+  for (int i = 0; i < kLayouts; ++i) {
+    const std::string code = cv_::random_code(cv_::CodeFormat::kIso6346, random);
+    const cv_::CodeLayout layout = cv_::random_layout(code, cv_::CodeFormat::kIso6346, random);
+    std::string reading;
+    for (const auto& line : layout.lines) {
+      for (const auto& group : line) reading += group.text;
+    }
+    ASSERT_EQ(reading, code);
+    ASSERT_EQ(layout.label, code);
+    two_lines += layout.lines.size() == 2 ? 1 : 0;
+    three_lines += layout.lines.size() == 3 ? 1 : 0;
+  }
+  EXPECT_NEAR(two_lines / static_cast<double>(kLayouts), 0.25, 0.015);
+  EXPECT_NEAR(three_lines / static_cast<double>(kLayouts), 0.10, 0.01);
+}
+
+// The training stream also shows a stacked number's lines alone (the owner code, the serial with its
+// check digit, the boxed digit), labelled as what they show.
+TEST(CodeCrop, StreamShowsTheLinesOfStackedNumbersAlone) {
+  cv_::CodeCropOptions options;
+  options.height = 24;
+  options.difficulty = 0.0;
+  cv_::NumpyRandom random(5);
+  // A lone owner code (three letters and U, J or Z) comes from nowhere else in the stream.
+  const std::regex owner("[A-Z]{3}[UJZ]");
+  int owners = 0;
+  for (int i = 0; i < 800; ++i) {
+    const cv_::CodeSample sample = cv_::random_code_sample(options, random);
+    ASSERT_FALSE(sample.label.empty());
+    ASSERT_EQ(sample.image.rows, 24);
+    owners += std::regex_match(sample.label, owner) ? 1 : 0;
+  }
+  // About 800 x 0.26 (container numbers) x (0.25 x 0.3 / 2 + 0.10 x 0.3 / 3) (a stacked number's first line) = 10;
+  // none before lines came alone.
+  EXPECT_GE(owners, 3);
+  EXPECT_LE(owners, 25);
+}
+
 TEST(CodeCrop, DatasetIsDeterministicAndParses) {
   cv_::testing::TempDir first, second, other;
   cv_::CodeDatasetOptions options;
