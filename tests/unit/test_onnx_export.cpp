@@ -276,20 +276,24 @@ TEST(ShippedModelExport, ReadsTheSampleLikeDemoOcr) {
     if (file.extension() == ".jpg" || file.extension() == ".png") files.push_back(file);
   }
   std::sort(files.begin(), files.end());
+  // The input as the metadata describes it: grey as Pillow computes it (or RGB), resized, scaled to [-1, 1].
+  std::vector<cv::Mat> inputs;
   for (const auto& path : files) {
+    const cv::Mat rgb = read_rgb_image(path.string());
     cv::Mat bgr;
-    cv::cvtColor(read_rgb_image(path.string()), bgr, cv::COLOR_RGB2BGR);
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
     crops.push_back(bgr);
+    inputs.push_back(options.rgb ? rgb : rgb_to_grey_pillow(rgb));
   }
   ASSERT_GE(crops.size(), 100u);
-  // The input as the metadata describes it: grey as Pillow computes it, resized, scaled to [-1, 1].
-  auto images = torch::empty({static_cast<long>(crops.size()), options.rgb ? 3 : 1, options.imgH, options.imgW});
-  for (std::size_t i = 0; i < crops.size(); ++i) {
-    cv::Mat rgb;
-    cv::cvtColor(crops[i], rgb, cv::COLOR_BGR2RGB);
-    ocr::align_into(options.rgb ? rgb : rgb_to_grey_pillow(rgb), {options.imgH, options.imgW, options.PAD},
-               images[static_cast<long>(i)]);
-  }
+  const auto to_batch = [&](const std::vector<cv::Mat>& pictures) {
+    auto batch = torch::empty({static_cast<long>(pictures.size()), options.rgb ? 3 : 1, options.imgH, options.imgW});
+    for (std::size_t i = 0; i < pictures.size(); ++i) {
+      ocr::align_into(pictures[i], {options.imgH, options.imgW, options.PAD}, batch[static_cast<long>(i)]);
+    }
+    return batch;
+  };
+  const auto images = to_batch(inputs);
   const auto converter = ocr::make_converter(options.Prediction, options.character);
   int runs = 0;
   // The exported graph as a reader: decoded as its metadata says, confidences from its logits.
@@ -314,19 +318,7 @@ TEST(ShippedModelExport, ReadsTheSampleLikeDemoOcr) {
     EXPECT_EQ(exported.predictions[i], model_readings[i].text) << "crop " << i << ", --code_check none";
   }
   // ...and with the check its metadata describes applied after it, as demo_ocr reads by default.
-  std::vector<cv::Mat> inputs;
-  for (const auto& crop : crops) {
-    cv::Mat rgb;
-    cv::cvtColor(crop, rgb, cv::COLOR_BGR2RGB);
-    inputs.push_back(options.rgb ? rgb : rgb_to_grey_pillow(rgb));
-  }
-  const ocr::CropReader read_bands = [&](const std::vector<cv::Mat>& bands) {
-    auto band_images = torch::empty({static_cast<long>(bands.size()), options.rgb ? 3 : 1, options.imgH, options.imgW});
-    for (std::size_t i = 0; i < bands.size(); ++i) {
-      ocr::align_into(bands[i], {options.imgH, options.imgW, options.PAD}, band_images[static_cast<long>(i)]);
-    }
-    return read_exported(band_images);
-  };
+  const ocr::CropReader read_bands = [&](const std::vector<cv::Mat>& bands) { return read_exported(to_batch(bands)); };
   ocr::apply_code_check(exported, ocr::parse_code_check(options.code_check), options.character,
                         options.Prediction == "CTC", inputs, read_bands);
   const auto readings = recognizer.read(crops);
