@@ -7,11 +7,12 @@ The structure follows ../shared/specs/ocr.md (attribute names, layer lists); the
 recomputes i2h(H) at every step and always runs all steps, as the original does."""
 import argparse
 import json
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from bench_timing import median_seconds
 
 
 class LocalizationNetwork(nn.Module):
@@ -264,12 +265,9 @@ def measure(stages, batch_sizes, train_batch, iterations):
         for batch in batch_sizes:
             images = torch.randn(batch, 1, 32, 100)
             text = torch.zeros(batch, 27, dtype=torch.long)
-            runs = max(2, iterations if batch == 1 else iterations // 4)
-            model(images, text, False)
-            start = time.perf_counter()
-            for _ in range(runs):
-                model(images, text, False)
-            result[f"infer_ms_per_image_b{batch}"] = 1000.0 * (time.perf_counter() - start) / (runs * batch)
+            runs = max(3, iterations if batch == 1 else iterations // 4)
+            seconds = median_seconds(runs, lambda: model(images, text, False))
+            result[f"infer_ms_per_image_b{batch}"] = 1000.0 * seconds / batch
     model.train()
     optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0, rho=0.95, eps=1e-8)
     images = torch.randn(train_batch, 1, 32, 100)
@@ -296,12 +294,7 @@ def measure(stages, batch_sizes, train_batch, iterations):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
 
-    step()
-    runs = max(1, iterations // 4)
-    start = time.perf_counter()
-    for _ in range(runs):
-        step()
-    result[f"train_samples_per_s_b{train_batch}"] = runs * train_batch / (time.perf_counter() - start)
+    result[f"train_samples_per_s_b{train_batch}"] = train_batch / median_seconds(max(3, iterations // 4), step)
     return result
 
 

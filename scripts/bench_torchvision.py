@@ -1,20 +1,17 @@
 """torchvision side of scripts/bench.sh: the same measurements as cargovision_bench, printed as JSON."""
 import argparse
 import json
-import time
 
 import torch
 import torchvision
+
+from bench_timing import median_seconds
 
 
 def inference_ms(model, batch, size, iterations):
     x = torch.randn(batch, 3, size, size)
     with torch.inference_mode():
-        model(x)
-        start = time.perf_counter()
-        for _ in range(iterations):
-            model(x)
-    return 1000.0 * (time.perf_counter() - start) / (iterations * batch)
+        return 1000.0 * median_seconds(iterations, lambda: model(x)) / batch
 
 
 def train_samples_per_s(model, batch, size, iterations):
@@ -28,11 +25,7 @@ def train_samples_per_s(model, batch, size, iterations):
         torch.nn.functional.cross_entropy(model(x), y).backward()
         optimizer.step()
 
-    step()
-    start = time.perf_counter()
-    for _ in range(iterations):
-        step()
-    return iterations * batch / (time.perf_counter() - start)
+    return batch / median_seconds(iterations, step)
 
 
 def main():
@@ -49,8 +42,8 @@ def main():
         "arch": args.arch,
         "threads": torch.get_num_threads(),
         "infer_ms_per_image_b1": inference_ms(model, 1, args.size, args.iterations),
-        "infer_ms_per_image_b32": inference_ms(model, 32, args.size, max(1, args.iterations // 3)),
-        "train_samples_per_s_b8": train_samples_per_s(model, 8, args.size, max(1, args.iterations // 2)),
+        "infer_ms_per_image_b32": inference_ms(model, 32, args.size, max(3, args.iterations // 3)),
+        "train_samples_per_s_b8": train_samples_per_s(model, 8, args.size, max(3, args.iterations // 2)),
     }
     print(json.dumps(result))
 

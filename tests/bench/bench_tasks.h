@@ -2,6 +2,7 @@
 // The tasks of cargovision_bench (driven by scripts/bench.sh); each returns its timings as JSON.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -12,6 +13,24 @@ using Clock = std::chrono::steady_clock;
 
 inline double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The median time of `runs` timed calls of `step`, after one untimed warm-up call. This shared machine's
+// speed wanders by up to 30 % within a run; a mean takes in every slow stretch, the median of single calls
+// mostly does not. The Python baselines (scripts/bench_*.py) take the same statistic, so ratios compare like
+// with like.
+template <typename Step>
+double median_seconds(int runs, Step&& step) {
+  step();
+  std::vector<double> seconds;
+  for (int i = 0; i < std::max(1, runs); ++i) {
+    const auto start = Clock::now();
+    step();
+    seconds.push_back(seconds_since(start));
+  }
+  std::sort(seconds.begin(), seconds.end());
+  const std::size_t middle = seconds.size() / 2;
+  return seconds.size() % 2 == 1 ? seconds[middle] : 0.5 * (seconds[middle - 1] + seconds[middle]);
 }
 
 // Backbone inference (batch 1 and 32), training samples/s (batch 8), and `test` on a folder vs the model alone.

@@ -18,10 +18,7 @@ double inference_ms_per_image(torch::nn::AnyModule& model, int64_t batch, int64_
   torch::InferenceMode guard;
   models::PackedWeightsScope packed_weights;  // as `test` runs
   const auto input = torch::randn({batch, 3, size, size});
-  model.forward(input);  // warm-up
-  const auto start = Clock::now();
-  for (int i = 0; i < iterations; ++i) model.forward(input);
-  return 1000.0 * seconds_since(start) / static_cast<double>(iterations * batch);
+  return 1000.0 * median_seconds(iterations, [&] { model.forward(input); }) / static_cast<double>(batch);
 }
 
 double training_samples_per_second(torch::nn::AnyModule& model, torch::nn::Module& module, int64_t batch, int64_t size,
@@ -36,10 +33,7 @@ double training_samples_per_second(torch::nn::AnyModule& model, torch::nn::Modul
     loss.backward();
     optimizer.step();
   };
-  step();  // warm-up
-  const auto start = Clock::now();
-  for (int i = 0; i < iterations; ++i) step();
-  return static_cast<double>(iterations * batch) / seconds_since(start);
+  return static_cast<double>(batch) / median_seconds(iterations, step);
 }
 
 // `test` on a folder of JPEGs against the model alone, to bound the loader's overhead.
@@ -82,9 +76,9 @@ nlohmann::json classifier_bench(const std::string& arch, int64_t size, int itera
   auto backbone = models::make_backbone(arch, 1000);
   backbone.pointer->eval();
   result["infer_ms_per_image_b1"] = inference_ms_per_image(backbone.module, 1, size, iterations);
-  result["infer_ms_per_image_b32"] = inference_ms_per_image(backbone.module, 32, size, std::max(1, iterations / 3));
+  result["infer_ms_per_image_b32"] = inference_ms_per_image(backbone.module, 32, size, std::max(3, iterations / 3));
   result["train_samples_per_s_b8"] =
-      training_samples_per_second(backbone.module, *backbone.pointer, 8, size, std::max(1, iterations / 2));
+      training_samples_per_second(backbone.module, *backbone.pointer, 8, size, std::max(3, iterations / 2));
   result.update(folder_overhead(arch, size, work, folder_images));
   return result;
 }

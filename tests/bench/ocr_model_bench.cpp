@@ -39,10 +39,7 @@ double inference_ms_per_image(ocr::OcrModel& model, int64_t batch, int runs) {
   models::PackedWeightsScope packed_weights;  // as demo_ocr runs
   const auto images = torch::randn({batch, 1, 32, 100});
   const auto text = torch::zeros({batch, model->options().batch_max_length + 1}, torch::kLong);
-  model->forward(images, text, false);  // warm-up
-  const auto start = Clock::now();
-  for (int i = 0; i < runs; ++i) model->forward(images, text, false);
-  return 1000.0 * seconds_since(start) / static_cast<double>(runs * batch);
+  return 1000.0 * median_seconds(runs, [&] { model->forward(images, text, false); }) / static_cast<double>(batch);
 }
 
 double training_samples_per_second(ocr::OcrModel& model, int runs) {
@@ -69,10 +66,7 @@ double training_samples_per_second(ocr::OcrModel& model, int runs) {
     torch::nn::utils::clip_grad_norm_(parameters, 5.0);
     optimizer.step();
   };
-  step();  // warm-up
-  const auto start = Clock::now();
-  for (int i = 0; i < runs; ++i) step();
-  return static_cast<double>(runs * kTrainBatch) / seconds_since(start);
+  return static_cast<double>(kTrainBatch) / median_seconds(runs, step);
 }
 
 }  // namespace
@@ -98,9 +92,9 @@ nlohmann::json ocr_model_bench(const std::vector<std::string>& models, int itera
       write_file_atomically(file, recognizer_onnx(model, options));
       timings["onnx"] = file;
     }
-    timings["infer_ms_per_image_b1"] = inference_ms_per_image(model, 1, std::max(2, iterations));
-    timings["infer_ms_per_image_b64"] = inference_ms_per_image(model, 64, std::max(2, iterations / 4));
-    timings["train_samples_per_s_b64"] = training_samples_per_second(model, std::max(1, iterations / 4));
+    timings["infer_ms_per_image_b1"] = inference_ms_per_image(model, 1, std::max(3, iterations));
+    timings["infer_ms_per_image_b64"] = inference_ms_per_image(model, 64, std::max(3, iterations / 4));
+    timings["train_samples_per_s_b64"] = training_samples_per_second(model, std::max(3, iterations / 4));
     result[name] = timings;
   }
   return result;
