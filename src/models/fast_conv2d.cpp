@@ -94,7 +94,12 @@ std::unique_ptr<Plan> build_plan(const PlanKey& key) {
   plan->dst_plain = plain(dst);
   plan->dst_shape = dst;
   const bool packed = key.pass == PlanKey::kPackedInference || key.pass == PlanKey::kPackedDirect;
-  const auto prop = packed ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
+  // Asked for inference, oneDNN 2.7 runs 1x1 convolutions as brgemm over channels-last activations, and the
+  // transposes to and from LibTorch's layout cost more than the kernel saves (ResNet152 at batch 1 on AVX-512:
+  // 167 ms against LibTorch's 150). Asked for training it picks the 1x1 kernel over 16- or 8-channel blocks that
+  // LibTorch's own call runs, and the weights are still reordered only once (116-140 ms).
+  const bool pointwise = key.kernel_h == 1 && key.kernel_w == 1;
+  const auto prop = packed && !pointwise ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
   plan->forward_pd = dnnl::convolution_forward::primitive_desc(
       dnnl::convolution_forward::desc(prop, algorithm, any_layout(src), any_layout(weights), bias, any_layout(dst),
                                       strides, padding, padding_right),
@@ -262,14 +267,14 @@ torch::Tensor onednn_conv2d(const torch::nn::Conv2dImpl& conv, const torch::Tens
   // spatial kernel, and training stays on LibTorch: its oneDNN convolution is the same direct kernel.
   const bool winograd = winograd_shape(options) && winograd_kernels_available();
   // Other shapes run the same direct kernels inside LibTorch: only packed weights make oneDNN worth calling, and
-  // only for spatial kernels over >= 16 input channels (2x2 and strided 3x3: 0.4-0.9x LibTorch's time). LibTorch
-  // runs 1x1 convolutions as matrix products and those beat oneDNN's direct kernel (1.0-1.4x), as do its
-  // few-channel input layers (measured at batch 1 to 64).
-  // Without Winograd kernels (AVX2 and older), 1x1 convolutions of small batches pay too: ResNet152 at batch 1
-  // 172 -> 151 ms, batch 4 150 -> 138 ms per image (oneDNN and OpenBLAS capped at AVX2); from batch 32 on, and on
-  // AVX-512 at any batch, LibTorch's matrix products stay faster.
+  // only for spatial kernels over >= 16 input channels (2x2 and strided 3x3: 0.4-0.9x LibTorch's time); LibTorch's
+  // few-channel input layers stay faster (measured at batch 1 to 64).
+  // 1x1 convolutions of small batches pay too: LibTorch reorders their weights on every call, which at batch 1
+  // is a sixth of ResNet152's time. Packed: ResNet152 at batch 1 172 -> 151 ms capped at AVX2 (batch 4 150 -> 138
+  // ms per image), 150-158 -> 116-140 ms on AVX-512 (see build_plan for the kernel). From batch 32 on the reorder
+  // is spread over the batch and both measure the same.
   const bool spatial = (*options.kernel_size())[0] * (*options.kernel_size())[1] > 1;
-  const bool small_pointwise = !winograd_kernels_available() && input.size(0) <= kPackedInferenceMaxBatch;
+  const bool small_pointwise = input.size(0) <= kPackedInferenceMaxBatch;
   const bool packed_direct_pays = packing && !grad && options.in_channels() >= 16 && (spatial || small_pointwise);
   if (!winograd && !packed_direct_pays) return {};
   const auto padding = *c10::get<torch::ExpandingArray<2>>(options.padding());

@@ -32,10 +32,10 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride
 }
 
 torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
-  auto out = torch::relu(conv_batch_norm(conv1, bn1, x));
+  auto out = conv_batch_norm(conv1, bn1, x).relu_();
   out = conv_batch_norm(conv2, bn2, out);
   out += downsample ? run_downsample(downsample, x) : x;
-  return torch::relu(out);
+  return out.relu_();
 }
 
 BottleneckImpl::BottleneckImpl(int64_t in_planes, int64_t planes, int64_t stride) {
@@ -51,11 +51,11 @@ BottleneckImpl::BottleneckImpl(int64_t in_planes, int64_t planes, int64_t stride
 }
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
-  auto out = torch::relu(conv_batch_norm(conv1, bn1, x));
-  out = torch::relu(conv_batch_norm(conv2, bn2, out));
+  auto out = conv_batch_norm(conv1, bn1, x).relu_();
+  out = conv_batch_norm(conv2, bn2, out).relu_();
   out = conv_batch_norm(conv3, bn3, out);
   out += downsample ? run_downsample(downsample, x) : x;
-  return torch::relu(out);
+  return out.relu_();
 }
 
 template <typename Block>
@@ -91,7 +91,7 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) {
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  x = torch::relu(conv_batch_norm(conv1, bn1, x));
+  x = conv_batch_norm(conv1, bn1, x).relu_();
   x = torch::max_pool2d(x, 3, 2, 1);
   x = layer1->forward(x);
   x = layer2->forward(x);

@@ -57,7 +57,7 @@ GrclUnitImpl::GrclUnitImpl(int64_t channels) {
 torch::Tensor GrclUnitImpl::forward(const torch::Tensor& wgf_u, const torch::Tensor& wgr_x, const torch::Tensor& wf_u,
                                     const torch::Tensor& wr_x) {
   const auto gate = torch::sigmoid(BN_gfu->forward(wgf_u) + BN_grx->forward(wgr_x));
-  return torch::relu(BN_fu->forward(wf_u) + BN_Gx->forward(BN_rx->forward(wr_x) * gate));
+  return (BN_fu->forward(wf_u) + BN_Gx->forward(BN_rx->forward(wr_x) * gate)).relu_();
 }
 
 GrclImpl::GrclImpl(int64_t input_channel, int64_t output_channel, int64_t iterations) {
@@ -73,7 +73,7 @@ GrclImpl::GrclImpl(int64_t input_channel, int64_t output_channel, int64_t iterat
 torch::Tensor GrclImpl::forward(torch::Tensor input) {
   const auto gate_input = wgf_u->forward(input);
   const auto feed_input = wf_u->forward(input);
-  auto x = torch::relu(BN_x_init->forward(feed_input));
+  auto x = BN_x_init->forward(feed_input).relu_();
   for (const auto& unit : *GRCL) {
     x = unit->as<GrclUnitImpl>()->forward(gate_input, wgr_x->forward(x), feed_input, wr_x->forward(x));
   }
@@ -131,17 +131,17 @@ torch::nn::Sequential OcrResNetImpl::make_layer(int64_t& inplanes, int64_t plane
 
 torch::Tensor OcrResNetImpl::forward(torch::Tensor x) {
   namespace F = torch::nn::functional;
-  x = torch::relu(models::conv_batch_norm(conv0_1, bn0_1, x));
-  x = torch::relu(models::conv_batch_norm(conv0_2, bn0_2, x));
+  x = models::conv_batch_norm(conv0_1, bn0_1, x).relu_();
+  x = models::conv_batch_norm(conv0_2, bn0_2, x).relu_();
   x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2));
-  x = torch::relu(models::conv_batch_norm(conv1, bn1, layer1->forward(x)));
+  x = models::conv_batch_norm(conv1, bn1, layer1->forward(x)).relu_();
   x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2));
-  x = torch::relu(models::conv_batch_norm(conv2, bn2, layer2->forward(x)));
+  x = models::conv_batch_norm(conv2, bn2, layer2->forward(x)).relu_();
   x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride({2, 1}).padding({0, 1}));
-  x = torch::relu(models::conv_batch_norm(conv3, bn3, layer3->forward(x)));
+  x = models::conv_batch_norm(conv3, bn3, layer3->forward(x)).relu_();
   x = layer4->forward(x);
-  x = torch::relu(models::conv_batch_norm(conv4_1, bn4_1, x));
-  return torch::relu(models::conv_batch_norm(conv4_2, bn4_2, x));
+  x = models::conv_batch_norm(conv4_1, bn4_1, x).relu_();
+  return models::conv_batch_norm(conv4_2, bn4_2, x).relu_();
 }
 
 FeatureExtractorImpl::FeatureExtractorImpl(const std::string& name, int64_t input_channel, int64_t output_channel) {

@@ -16,8 +16,8 @@ namespace cargovision::models {
 //   F(4x4,3x3) on LibTorch's BLAS (models/winograd.h) where the batch has enough tiles for it to pay;
 // - inside a PackedWeightsScope, inference keeps the weights of these and of the other spatial convolutions over
 //   >= 16 input channels (2x2, strided 3x3) in oneDNN's layout, where LibTorch reorders them on every call (at
-//   batch 1 that reorder costs more than the convolution); 1x1 convolutions stay LibTorch's matrix products,
-//   except for batches of <= 4 on CPUs without Winograd kernels, where packed ones measure faster.
+//   batch 1 that reorder costs more than the convolution), and so are the weights of 1x1 convolutions at batches
+//   of <= 4 (from batch 32 on, LibTorch's own call spreads its reorder over the batch and measures the same).
 // Anything else (CUDA, double, grouped or dilated convolutions, shapes where neither Winograd pays, or
 // set_fast_kernels_enabled(false)) is torch::nn::Conv2d unchanged.
 class FastConv2dImpl : public torch::nn::Conv2dImpl {
