@@ -62,10 +62,53 @@ bool checks_as_container_number(const std::u32string& reading) {
   return iso6346_check_digit(first_ten) == static_cast<int>(upper(reading[10]) - U'0');
 }
 
+// The class probabilities behind each character read from row b of softmaxed logits [B, T, classes]: Attn
+// readings one decoding step per character (up to `characters`), CTC readings the frame where each character
+// peaked.
+std::vector<std::vector<float>> character_probabilities(const torch::Tensor& probabilities, int64_t b,
+                                                        std::size_t characters, bool ctc) {
+  const auto rows = probabilities[b];
+  const auto [top, top_class] = rows.max(1);
+  const auto access = rows.accessor<float, 2>();
+  const auto top_access = top.accessor<float, 1>();
+  const auto class_access = top_class.accessor<int64_t, 1>();
+  const int64_t steps = rows.size(0), classes = rows.size(1);
+  std::vector<int64_t> character_steps;
+  if (ctc) {
+    for (int64_t t = 0; t < steps; ++t) {
+      const int64_t cls = class_access[t];
+      if (cls == 0) continue;
+      if (t > 0 && class_access[t - 1] == cls) {
+        if (top_access[t] > top_access[character_steps.back()]) character_steps.back() = t;
+      } else {
+        character_steps.push_back(t);
+      }
+    }
+  } else {
+    for (int64_t t = 0; t < std::min<int64_t>(steps, static_cast<int64_t>(characters)); ++t) character_steps.push_back(t);
+  }
+  std::vector<std::vector<float>> result;
+  for (const int64_t t : character_steps) result.emplace_back(&access[t][0], &access[t][0] + classes);
+  return result;
+}
+
+torch::Tensor softmax_of(const Recognition& recognition) {
+  return torch::softmax(recognition.logits.to(torch::kCPU, torch::kFloat), 2).contiguous();
+}
+
+struct CharacterSet {
+  std::u32string characters;
+  int first_class;  // class of characters[0]: after [CTCblank], or after [GO] and [s]
+  bool ctc;
+};
+
 // Line-by-line readings of the crops whose reading is shaped like a container number but does not check;
-// returns the readings replaced (marked in `replaced`).
+// returns the readings replaced (marked in `replaced`). Each way of cutting a crop into lines gives one
+// candidate: the lines read, joined, if that checks; else, when the reader gave logits, the joined reading
+// repaired by its check digit over the lines' own probabilities (one misread stroke in a line of a stacked
+// number is as common as in a single line). The most confident candidate wins.
 std::size_t read_stacked_numbers(Recognition& recognition, const std::vector<cv::Mat>& crops, const CropReader& read,
-                                 std::vector<bool>& replaced) {
+                                 const CharacterSet& set, std::vector<bool>& replaced) {
   struct Band {
     std::size_t reading, cut;
   };
@@ -86,6 +129,9 @@ std::size_t read_stacked_numbers(Recognition& recognition, const std::vector<cv:
   const Recognition lines = read(bands);
   require(lines.predictions.size() == bands.size(), "the crop reader returned {} readings for {} bands",
           lines.predictions.size(), bands.size());
+  const bool repairable = lines.logits.defined() && lines.logits.dim() == 3 &&
+                          lines.logits.size(0) == static_cast<int64_t>(bands.size());
+  const torch::Tensor line_probabilities = repairable ? softmax_of(lines) : torch::Tensor();
   std::size_t changed = 0;
   for (std::size_t first = 0; first < bands.size();) {
     const std::size_t b = owners[first].reading;
@@ -95,13 +141,27 @@ std::size_t read_stacked_numbers(Recognition& recognition, const std::vector<cv:
       const std::size_t cut = owners[first].cut;
       std::string joined;
       double confidence = 1.0;
+      std::vector<std::vector<float>> rows;
       for (; first < bands.size() && owners[first].reading == b && owners[first].cut == cut; ++first) {
         joined += lines.predictions[first];
         confidence *= lines.confidence[first];
+        if (!repairable) continue;
+        const std::size_t length = decode_utf8(lines.predictions[first], "prediction").size();
+        auto line_rows = character_probabilities(line_probabilities, static_cast<int64_t>(first), length, set.ctc);
+        if (line_rows.size() != length) line_rows.clear();
+        rows.insert(rows.end(), line_rows.begin(), line_rows.end());
       }
-      if (checks_as_container_number(decode_utf8(joined, "prediction")) && confidence > best_confidence) {
+      std::u32string candidate = decode_utf8(joined, "prediction");
+      if (!checks_as_container_number(candidate)) {
+        if (!repairable || rows.size() != candidate.size()) continue;
+        const auto repair = repair_iso6346(candidate, rows, set.characters, set.first_class);
+        if (!repair) continue;
+        candidate = repair->text;
+        confidence *= repair->probability_ratio;
+      }
+      if (confidence > best_confidence) {
         best_confidence = confidence;
-        best = joined;
+        best = encode_utf8(candidate);
       }
     }
     if (best_confidence < 0.0) continue;
@@ -219,8 +279,9 @@ std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const st
   if (check == CodeCheck::kNone || recognition.predictions.empty()) return 0;
   require(crops.empty() || crops.size() == recognition.predictions.size(), "apply_code_check: {} crops for {} readings",
           crops.size(), recognition.predictions.size());
+  const CharacterSet set{decode_utf8(character, "--character"), ctc ? 1 : 2, ctc};
   std::vector<bool> replaced(recognition.predictions.size(), false);
-  std::size_t changed = !crops.empty() && read ? read_stacked_numbers(recognition, crops, read, replaced) : 0;
+  std::size_t changed = !crops.empty() && read ? read_stacked_numbers(recognition, crops, read, set, replaced) : 0;
   // The readings left to repair, decoded once; most batches hold none, and then need no second softmax.
   std::vector<std::u32string> to_repair(recognition.predictions.size());
   bool any = false;
@@ -232,37 +293,14 @@ std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const st
     any = true;
   }
   if (!any) return changed;
-  const std::u32string characters = decode_utf8(character, "--character");
-  const int first_class = ctc ? 1 : 2;  // after [CTCblank], or after [GO] and [s]
-  const auto probabilities = torch::softmax(recognition.logits.to(torch::kCPU, torch::kFloat), 2).contiguous();
-  const auto [top, top_class] = probabilities.max(2);
-  const auto access = probabilities.accessor<float, 3>();
-  const auto top_access = top.accessor<float, 2>();
-  const auto class_access = top_class.accessor<int64_t, 2>();
-  const int64_t steps = probabilities.size(1), classes = probabilities.size(2);
+  const auto probabilities = softmax_of(recognition);
   for (int64_t b = 0; b < probabilities.size(0); ++b) {
     const std::u32string& reading = to_repair[static_cast<std::size_t>(b)];
     if (reading.empty()) continue;
     auto& prediction = recognition.predictions[static_cast<std::size_t>(b)];
-    // The step behind each character read.
-    std::vector<int64_t> character_steps;
-    if (ctc) {
-      for (int64_t t = 0; t < steps; ++t) {
-        const int64_t cls = class_access[b][t];
-        if (cls == 0) continue;
-        if (t > 0 && class_access[b][t - 1] == cls) {
-          if (top_access[b][t] > top_access[b][character_steps.back()]) character_steps.back() = t;
-        } else {
-          character_steps.push_back(t);
-        }
-      }
-    } else {
-      for (int64_t t = 0; t < std::min<int64_t>(steps, kContainerNumberLength); ++t) character_steps.push_back(t);
-    }
-    if (character_steps.size() != kContainerNumberLength) continue;
-    std::vector<std::vector<float>> rows;
-    for (const int64_t t : character_steps) rows.emplace_back(&access[b][t][0], &access[b][t][0] + classes);
-    const auto repair = repair_iso6346(reading, rows, characters, first_class);
+    const auto rows = character_probabilities(probabilities, b, kContainerNumberLength, ctc);
+    if (rows.size() != kContainerNumberLength) continue;
+    const auto repair = repair_iso6346(reading, rows, set.characters, set.first_class);
     if (!repair) continue;
     prediction = encode_utf8(repair->text);
     recognition.confidence[static_cast<std::size_t>(b)] *= repair->probability_ratio;

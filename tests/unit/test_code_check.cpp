@@ -186,6 +186,47 @@ TEST(CodeCheck, StackedNumbersAreReadLineByLine) {
   EXPECT_EQ(reads, 1);
 }
 
+// The lines of a stacked number read with one stroke wrong (the check digit 2 read as 1): the joined lines fail the
+// check, and are repaired over the lines' own probabilities, where the reader hesitated.
+TEST(CodeCheck, StackedLinesAreRepairedByTheCheckDigit) {
+  ASSERT_EQ(cargovision::iso6346_check_digit("CYDU881874"), 2);
+  cv::Mat stacked(40, 120, CV_8U, cv::Scalar(0));
+  stacked(cv::Rect(0, 20, 120, 20)).setTo(255);
+  const long classes = static_cast<long>(kCharacters.size()) + kAttnFirstClass;
+  const ocr::CropReader read = [&](const std::vector<cv::Mat>& bands) {
+    ocr::Recognition lines;
+    auto probabilities = torch::full({static_cast<long>(bands.size()), 12, classes}, 1e-4f);
+    for (std::size_t k = 0; k < bands.size(); ++k) {
+      const double level = cv::mean(bands[k])[0];
+      const bool top = bands[k].rows > 14 && level < 80, bottom = bands[k].rows > 14 && level > 170;
+      const std::string text = top ? "CYDU" : bottom ? "8818741" : "X";
+      const auto rows = rows_for(text, bottom ? "......2" : std::string(text.size(), '.'), 0.6f, 0.3f, 1e-4f);
+      for (std::size_t t = 0; t < rows.size(); ++t) probabilities[static_cast<long>(k)][static_cast<long>(t)] = torch::tensor(rows[t]);
+      probabilities[static_cast<long>(k)][static_cast<long>(text.size())][1] = 0.9f;  // [s]
+      lines.predictions.push_back(text);
+      lines.confidence.push_back(top ? 0.9 : bottom ? 0.8 : 0.5);
+    }
+    lines.logits = probabilities.log();
+    return lines;
+  };
+  ocr::Recognition whole;
+  whole.logits = torch::zeros({1, 12, classes});
+  whole.predictions = {"JJTJ8818741"};
+  whole.confidence = {0.01};
+  EXPECT_EQ(ocr::apply_code_check(whole, ocr::CodeCheck::kIso6346, kCharacters, false, {stacked}, read), 1u);
+  EXPECT_EQ(whole.predictions[0], "CYDU8818742");
+  EXPECT_NEAR(whole.confidence[0], 0.9 * 0.8 * 0.3 / 0.6, 1e-6);
+  // Without the lines' logits nothing checks, and the whole reading is left to its own repair.
+  const ocr::CropReader read_text_only = [&](const std::vector<cv::Mat>& bands) {
+    auto lines = read(bands);
+    lines.logits = torch::Tensor();
+    return lines;
+  };
+  whole.predictions = {"JJTJ8818741"};
+  ocr::apply_code_check(whole, ocr::CodeCheck::kIso6346, kCharacters, false, {stacked}, read_text_only);
+  EXPECT_NE(whole.predictions[0], "CYDU8818742");
+}
+
 TEST(CodeCheck, UnknownChecksAreNamed) {
   EXPECT_EQ(ocr::parse_code_check("none"), ocr::CodeCheck::kNone);
   try {

@@ -50,10 +50,11 @@ std::vector<std::vector<cv::Rect>> stacked_line_cuts(cv::Size crop);
 // Checks every reading of a batch (predictions and confidences updated in place); returns how many
 // changed. With `crops` and `read`: a reading shaped like a container number that does not check is
 // first read again line by line (stacked_line_cuts: a recognizer that reads along the width invents
-// an owner code on top of a stacked number), and the most confident line-by-line reading that checks as
-// read replaces it, its confidence the product of its lines'. What is left is repaired by the check
-// digit (repair_iso6346): Attn readings use their decoding steps, CTC readings the frame where each
-// character peaked.
+// an owner code on top of a stacked number), and the most confident line-by-line reading that checks
+// replaces it, its confidence the product of its lines': as read, or repaired by the check digit over the
+// lines' probabilities when `read` returns logits. What is left is repaired by the check digit
+// (repair_iso6346): Attn readings use their decoding steps, CTC readings the frame where each character
+// peaked.
 std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const std::string& character, bool ctc,
                              const std::vector<cv::Mat>& crops = {}, const CropReader& read = {});
 
