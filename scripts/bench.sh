@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Benchmarks (not tests). Usage: scripts/bench.sh classifier [--iterations N] [--arch NAME]
+# Benchmarks (not tests). Usage: scripts/bench.sh classifier [--iterations N] [--arch NAME] [--rounds R]
 #                               scripts/bench.sh ocr-data [--iterations N]
 #                               scripts/bench.sh ocr-stream [--iterations N]
-#                               scripts/bench.sh ocr [--iterations N]
+#                               scripts/bench.sh ocr [--iterations N] [--rounds R]
 #                               scripts/bench.sh allocator [--iterations N] [--arch NAME]
 #                               scripts/bench.sh onnx [--iterations N]   (ours vs onnxruntime on the exported
 #                               recognizers: reported, not a goal)
@@ -10,7 +10,9 @@
 #                               against scripts/launch.sh 2: the overhead on one machine, not a speed-up)
 # Prints cargovision's figures next to torchvision's, measured in the same run with the same threads,
 # and their ratios (inference: cargovision ms / torchvision ms, lower is better; training: samples/s
-# ratio, higher is better).
+# ratio, higher is better). classifier and ocr alternate the two sides over R rounds (default 3) and print
+# each side's median over the rounds and the median of the rounds' own ratios: this shared machine's speed
+# drifts by up to 30 % within minutes, and a ratio of two figures taken minutes apart carries that drift.
 # An AVX2-only CPU on an AVX-512 machine: ONEDNN_MAX_CPU_ISA=AVX2 scripts/bench.sh ... caps oneDNN, and this
 # script then caps OpenBLAS's kernels to Haswell (AVX2) as well, for both sides of the comparison (on a CPU
 # that has AVX2: forcing Haswell kernels elsewhere would stop OpenBLAS with an illegal instruction).
@@ -30,10 +32,12 @@ echo "bench: CPU kernels: oneDNN ${ONEDNN_MAX_CPU_ISA:-native}, OpenBLAS ${OPENB
 threads=$(nproc)
 arch=resnet152
 iterations=5
+rounds=3
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --arch) arch="$2"; shift 2 ;;
     --iterations) iterations="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -158,43 +162,23 @@ print(f"generator alone, one thread: {r['generator_crops_per_s_1_thread']:.0f} c
 PY
   exit 0
 fi
+# Both sides, alternated over $rounds rounds; each round's two JSON objects are passed on as arguments.
+alternate() {  # alternate OURS_COMMAND THEIRS_COMMAND: fills results=(ours1 theirs1 ours2 theirs2 ...)
+  results=()
+  for ((round = 1; round <= rounds; ++round)); do
+    echo "bench: round $round of $rounds" >&2
+    results+=("$($1)" "$($2)")
+  done
+}
 if [[ "$task" == "ocr" ]]; then
   [[ "$iterations" == 5 ]] && iterations=20
-  echo "bench: recognizers, 32x100 grey, 94-character set, $threads threads, $iterations iterations"
-  ours=$(build/bin/cargovision_bench ocr --iterations "$iterations" --threads "$threads")
-  theirs=$(/usr/bin/python3 scripts/bench_ocr_model.py --iterations "$iterations" --threads "$threads")
-  /usr/bin/python3 - "$ours" "$theirs" <<'PY'
-import json, sys
-ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-# Goals (issue 15) for the seed's recognizer; the CRNN rows are reported.
-goals = {"TPS-ResNet-BiLSTM-Attn": ("(goal <= 0.60)", "(goal <= 0.60)", "(goal >= 1.50)")}
-rows = [("inference ms/img, batch 1", "infer_ms_per_image_b1"),
-        ("inference ms/img, batch 64", "infer_ms_per_image_b64"),
-        ("training samples/s, batch 64", "train_samples_per_s_b64")]
-print(f"{'':46}{'cargovision':>12}{'PyTorch':>12}{'ratio':>8}")
-for model in ("TPS-ResNet-BiLSTM-Attn", "None-VGG-BiLSTM-CTC"):
-    for (label, key), goal in zip(rows, goals.get(model, ("(lower is better)", "(lower is better)", "(higher is better)"))):
-        print(f"{model + ', ' + label:46}{ours[model][key]:12.2f}{theirs[model][key]:12.2f}"
-              f"{ours[model][key] / theirs[model][key]:8.3f}  {goal}")
-PY
+  echo "bench: recognizers, 32x100 grey, 94-character set, $threads threads, $iterations iterations, $rounds rounds"
+  alternate "build/bin/cargovision_bench ocr --iterations $iterations --threads $threads" \
+            "/usr/bin/python3 scripts/bench_ocr_model.py --iterations $iterations --threads $threads"
+  /usr/bin/python3 scripts/bench_report.py ocr "${results[@]}"
   exit 0
 fi
-echo "bench: $arch 224x224, $threads threads, $iterations iterations"
-ours=$(build/bin/cargovision_bench classifier --arch "$arch" --iterations "$iterations" --threads "$threads" --work build/bench_work)
-theirs=$(/usr/bin/python3 scripts/bench_torchvision.py --arch "$arch" --iterations "$iterations" --threads "$threads")
-/usr/bin/python3 - "$ours" "$theirs" <<'PY'
-import json, sys
-ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-rows = [("inference ms/img, batch 1", "infer_ms_per_image_b1", "(goal <= 0.80)"),
-        ("inference ms/img, batch 32", "infer_ms_per_image_b32", "(goal <= 0.80)"),
-        ("training samples/s, batch 8", "train_samples_per_s_b8", "(higher is better)")]
-print(f"{'':32}{'cargovision':>14}{'torchvision':>14}{'ratio':>9}")
-for label, key, goal in rows:
-    ratio = ours[key] / theirs[key]
-    print(f"{label:32}{ours[key]:14.2f}{theirs[key]:14.2f}{ratio:9.3f}  {goal}")
-per_image = ours["infer_ms_per_image_b32"] / ours["infer_ms_per_image_b1"]
-print(f"{'batch 32 / batch 1, per image':32}{ours['infer_ms_per_image_b32']:14.2f}{ours['infer_ms_per_image_b1']:14.2f}"
-      f"{per_image:9.3f}  (goal <= 1.00: batching pays)")
-print(f"{'test on a folder, ms/img':32}{ours['test_total_ms_per_image']:14.2f}{'model alone':>14}"
-      f"{ours['test_overhead_ratio']:9.3f}  (goal <= 1.10; model alone {ours['test_model_ms_per_image']:.2f} ms)")
-PY
+echo "bench: $arch 224x224, $threads threads, $iterations iterations, $rounds rounds"
+alternate "build/bin/cargovision_bench classifier --arch $arch --iterations $iterations --threads $threads --work build/bench_work" \
+          "/usr/bin/python3 scripts/bench_torchvision.py --arch $arch --iterations $iterations --threads $threads"
+/usr/bin/python3 scripts/bench_report.py classifier "${results[@]}"

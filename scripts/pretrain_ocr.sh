@@ -22,7 +22,7 @@
 #
 # Resumable: Ctrl-C (or a killed machine) loses at most one validation interval; run it again to
 # continue from latest.pth with its optimizer state, counters and data stream. Options given here go to
-# both phases (on a LibTorch built with CUDA: --device cuda). Runs go to runs/pretrain (or
+# every phase (on a LibTorch built with CUDA: --device cuda). Runs go to runs/pretrain (or
 # $CARGOVISION_PRETRAIN_DIR).
 #
 # Training takes longer than one machine is kept, so its progress travels with the repository:
