@@ -68,13 +68,13 @@ bool checks_as_container_number(const std::u32string& reading) {
 std::vector<std::vector<float>> character_probabilities(const torch::Tensor& probabilities, int64_t b,
                                                         std::size_t characters, bool ctc) {
   const auto rows = probabilities[b];
-  const auto [top, top_class] = rows.max(1);
   const auto access = rows.accessor<float, 2>();
-  const auto top_access = top.accessor<float, 1>();
-  const auto class_access = top_class.accessor<int64_t, 1>();
   const int64_t steps = rows.size(0), classes = rows.size(1);
   std::vector<int64_t> character_steps;
   if (ctc) {
+    const auto [top, top_class] = rows.max(1);
+    const auto top_access = top.accessor<float, 1>();
+    const auto class_access = top_class.accessor<int64_t, 1>();
     for (int64_t t = 0; t < steps; ++t) {
       const int64_t cls = class_access[t];
       if (cls == 0) continue;
@@ -102,13 +102,18 @@ struct CharacterSet {
   bool ctc;
 };
 
+// Decoded only for a batch with something to repair: most batches hold no container number that fails.
+CharacterSet character_set(const std::string& character, bool ctc) {
+  return {decode_utf8(character, "--character"), ctc ? 1 : 2, ctc};
+}
+
 // Line-by-line readings of the crops whose reading is shaped like a container number but does not check;
 // returns the readings replaced (marked in `replaced`). Each way of cutting a crop into lines gives one
 // candidate: the lines read, joined, if that checks; else, when the reader gave logits, the joined reading
 // repaired by its check digit over the lines' own probabilities (one misread stroke in a line of a stacked
 // number is as common as in a single line). The most confident candidate wins.
 std::size_t read_stacked_numbers(Recognition& recognition, const std::vector<cv::Mat>& crops, const CropReader& read,
-                                 const CharacterSet& set, std::vector<bool>& replaced) {
+                                 const std::string& character, bool ctc, std::vector<bool>& replaced) {
   struct Band {
     std::size_t reading, cut;
   };
@@ -132,6 +137,7 @@ std::size_t read_stacked_numbers(Recognition& recognition, const std::vector<cv:
   const bool repairable = lines.logits.defined() && lines.logits.dim() == 3 &&
                           lines.logits.size(0) == static_cast<int64_t>(bands.size());
   const torch::Tensor line_probabilities = repairable ? softmax_of(lines) : torch::Tensor();
+  const CharacterSet set = character_set(character, ctc);
   std::size_t changed = 0;
   for (std::size_t first = 0; first < bands.size();) {
     const std::size_t b = owners[first].reading;
@@ -279,9 +285,8 @@ std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const st
   if (check == CodeCheck::kNone || recognition.predictions.empty()) return 0;
   require(crops.empty() || crops.size() == recognition.predictions.size(), "apply_code_check: {} crops for {} readings",
           crops.size(), recognition.predictions.size());
-  const CharacterSet set{decode_utf8(character, "--character"), ctc ? 1 : 2, ctc};
   std::vector<bool> replaced(recognition.predictions.size(), false);
-  std::size_t changed = !crops.empty() && read ? read_stacked_numbers(recognition, crops, read, set, replaced) : 0;
+  std::size_t changed = !crops.empty() && read ? read_stacked_numbers(recognition, crops, read, character, ctc, replaced) : 0;
   // The readings left to repair, decoded once; most batches hold none, and then need no second softmax.
   std::vector<std::u32string> to_repair(recognition.predictions.size());
   bool any = false;
@@ -293,6 +298,7 @@ std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const st
     any = true;
   }
   if (!any) return changed;
+  const CharacterSet set = character_set(character, ctc);
   const auto probabilities = softmax_of(recognition);
   for (int64_t b = 0; b < probabilities.size(0); ++b) {
     const std::u32string& reading = to_repair[static_cast<std::size_t>(b)];
