@@ -42,11 +42,15 @@ int main(int argc, char** argv) {
       spdlog::info("word accuracy {:.4f} ({}/{})", static_cast<double>(summary.correct) / summary.with_ground_truth,
                    summary.correct, summary.with_ground_truth);
     }
-    spdlog::info("{} image(s), {:.2f} ms/image (model){} -> {}", summary.images, summary.ms_per_image,
+    spdlog::info("{} image(s), {:.2f} ms/image (reading){} -> {}", summary.images, summary.ms_per_image,
                  summary.unreadable > 0 ? fmt::format(", {} unreadable skipped", summary.unreadable) : "", summary.csv_path);
     if (summary.repaired > 0) {
       spdlog::info("{} reading(s) changed by --code_check iso6346 (stacked lines read one by one, or repaired by the check digit)",
                    summary.repaired);
+    }
+    if (summary.reread > 0) {
+      spdlog::info("{} reading(s) changed by reading uncertain crops again (--reread_below {})", summary.reread,
+                   options.reread_below);
     }
     if (!summary.html_path.empty()) spdlog::info("report page: {}", summary.html_path);
     return 0;

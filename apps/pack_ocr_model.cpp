@@ -12,10 +12,13 @@ int main(int argc, char** argv) {
   return cargovision::run_guarded([&] {
     cargovision::ocr::PackOptions options;
     bool full_precision = false;
-    CLI::App app{"Package a train_ocr checkpoint (with its .json sidecar) as <output>.pth + <output>.json: float16 "
-                 "weights (unless --float32) and the architecture/alphabet options, ready for demo_ocr --config "
-                 "<output>.json --saved_model <output>.pth and train_ocr --FT."};
-    app.add_option("--saved_model", options.checkpoint, "train_ocr checkpoint (e.g. <run>/best_accuracy.pth)")->required();
+    CLI::App app{"Package a train_ocr checkpoint (with its .json sidecar), or the average of several, as <output>.pth "
+                 "+ <output>.json: float16 weights (unless --float32) and the architecture/alphabet options, ready for "
+                 "demo_ocr --config <output>.json --saved_model <output>.pth and train_ocr --FT."};
+    app.add_option("--saved_model", options.checkpoints,
+                   "train_ocr checkpoint (e.g. <run>/best_accuracy.pth); several (repeat the option or list them) "
+                   "are averaged, e.g. a run's iter_<N>.pth from train_ocr --saveInterval")
+      ->required();
     app.add_option("--output", options.output_stem, "output path without extension")->required();
     app.add_flag("--float32", full_precision, "keep float32 weights (twice the size)");
     CLI11_PARSE(app, argc, argv);

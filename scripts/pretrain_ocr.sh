@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the shipped recognizer data/models/codes_recognizer.{pth,json} from scratch: the seed's
 # TPS-ResNet-BiLSTM-Attn (narrowed to 128 channels, case-sensitive 94 characters) trained on the endless
-# generated code-crop stream in four phases, then its best-accuracy checkpoint packed in half precision
+# generated code-crop stream in five phases, then the average of the last phase's checkpoints packed in half precision
 # and scored on a held-out generated set (another seed).
 #   1. configs/ocr_pretrain_encoder.json: the same Transformation-FeatureExtraction-SequenceModeling
 #      under a CTC head. CTC needs no alignment to be learnt, so the encoder learns to read quickly.
@@ -15,6 +15,9 @@
 #   4. configs/ocr_pretrain_stacked.json: the whole model once more (--FT from phase 3's best) at a third
 #      of phase 3's rate, on the stream since it stacks a third of the container numbers over two or three
 #      lines and also shows their lines alone: at 4 % of the stream, stacked numbers stayed unread.
+#   5. configs/ocr_pretrain_average.json: from phase 4's best at a constant low rate, keeping the weights
+#      every 500 iterations (iter_<N>.pth); what is packed is their average (checkpoint averaging): phase 4's
+#      validation had gone flat, each checkpoint a different point of the same valley.
 #
 #   scripts/pretrain_ocr.sh [train_ocr options...]   train, or resume where the last run stopped
 #   scripts/pretrain_ocr.sh --pack-only              only package and score the current best checkpoint
@@ -37,8 +40,9 @@ runs="${CARGOVISION_PRETRAIN_DIR:-runs/pretrain}"
 encoder_run="$runs/encoder_ctc"
 attn_run="$runs/codes_recognizer"
 refine_run="$runs/codes_recognizer_refine"
-run="$runs/codes_recognizer_stacked"  # the last phase: its best checkpoint is what gets packed
-phases=("$encoder_run" "$attn_run" "$refine_run" "$run")
+run="$runs/codes_recognizer_stacked"
+average_run="$runs/codes_recognizer_average"  # the last phase: the average of its iter_<N>.pth is what gets packed
+phases=("$encoder_run" "$attn_run" "$refine_run" "$run" "$average_run")
 model=data/models/codes_recognizer
 snapshots=data/models/pretrain
 pack_only=false
@@ -67,7 +71,7 @@ later_snapshot() {
 # --snapshot: packs the latest phase that has started and its log into $snapshots.
 take_snapshot() {
   local phase_run=""
-  for candidate in "$run" "$refine_run" "$attn_run" "$encoder_run"; do
+  for candidate in "$average_run" "$run" "$refine_run" "$attn_run" "$encoder_run"; do
     if [[ -f "$candidate/latest.pth" ]]; then phase_run="$candidate"; break; fi
   done
   if [[ -z "$phase_run" ]]; then echo "pretrain: no run in $runs to snapshot" >&2; exit 1; fi
@@ -139,23 +143,34 @@ if [[ "$pack_only" == false ]]; then
     echo "pretrain: phase 3, the whole model at a restarted learning rate ($refine_run)"
     train_phase "$refine_run" configs/ocr_pretrain_refine.json "$attn_run/best_accuracy.pth"
   fi
-  if [[ ! -f "$run/finished" ]]; then
+  if [[ ! -f "$run/finished" ]] && ! later_snapshot "$run"; then
     echo "pretrain: phase 4, stacked container numbers and their lines alone ($run)"
     train_phase "$run" configs/ocr_pretrain_stacked.json "$refine_run/best_accuracy.pth"
+  fi
+  if [[ ! -f "$average_run/finished" ]]; then
+    echo "pretrain: phase 5, weights kept along a constant low rate for averaging ($average_run)"
+    train_phase "$average_run" configs/ocr_pretrain_average.json "$run/best_accuracy.pth"
   fi
 fi
 
 mkdir -p "$(dirname "$model")"
-"$bin/pack_ocr_model" --saved_model "$run/best_accuracy.pth" --output "$model"
+# Every kept checkpoint of phase 5 (a machine that resumed it from a snapshot has only those written since).
+mapfile -t kept < <(compgen -G "$average_run/iter_*.pth" | sort -V)
+if [[ ${#kept[@]} -eq 0 ]]; then echo "pretrain: no $average_run/iter_*.pth to average" >&2; exit 1; fi
+echo "pretrain: packing the average of ${#kept[@]} checkpoints: ${kept[*]}"
+"$bin/pack_ocr_model" --saved_model "${kept[@]}" --output "$model"
 # Held-out crops from another seed than the validation set's and the stream's.
 # Drawn afresh each time: the generator may have changed since the last run.
 heldout="$runs/heldout"
 rm -rf "$heldout"
 "$bin/synth_ocr" --output "$heldout/crops" --training 1000 --validation 0 --seed 6346 --lmdb "$heldout/lmdb" --log-level warn
-# As read, and with readings shaped like container numbers repaired by their check digit (demo_ocr's default).
-for check in none iso6346; do
+# As read (the original's demo.py), and as demo_ocr reads by default: readings shaped like container numbers
+# checked by their check digit, uncertain crops read again (--reread_below 0.6).
+for way in as_read default; do
+  flags=()
+  [[ "$way" == default ]] || flags=(--code_check none --reread_below 0)
   "$bin/demo_ocr" --config "$model.json" --saved_model "$model.pth" --lmdb "$heldout/lmdb/training" \
-    --code_check "$check" --output_dir "$heldout/result_$check" --log-level warn > "$heldout/demo_stdout_$check.txt"
-  echo "held-out, --code_check $check:"
-  grep -E "^(Word Accuracy|ms per image)" "$heldout/result_$check/demo_result.csv"
+    "${flags[@]}" --output_dir "$heldout/result_$way" --log-level warn > "$heldout/demo_stdout_$way.txt"
+  echo "held-out, $way:"
+  grep -E "^(Word Accuracy|ms per image)" "$heldout/result_$way/demo_result.csv"
 done

@@ -44,6 +44,9 @@ void add_ocr_train_options(CLI::App& app, OcrTrainOptions& o, std::string& confi
   app.add_option("--manualSeed", o.manualSeed, "random seed")->capture_default_str();
   app.add_option("--num_iter", o.num_iter, "iterations to train")->capture_default_str();
   app.add_option("--valInterval", o.valInterval, "validate every this many iterations")->capture_default_str();
+  app.add_option("--saveInterval", o.saveInterval,
+                 "also keep the weights as iter_<N>.pth every this many iterations (checkpoint averaging: "
+                 "pack_ocr_model with several --saved_model)")->capture_default_str();
   app.add_option("--saved_model", o.saved_model, "checkpoint to resume (strict) or fine-tune (--FT)");
   app.add_flag("--FT", o.FT, "fine-tune: load --saved_model non-strictly and restart the iteration count");
   app.add_flag("--adam", o.adam, "Adam instead of Adadelta");
@@ -91,6 +94,10 @@ void add_ocr_demo_options(CLI::App& app, OcrDemoOptions& o, std::string& config_
                  "iso6346: a reading shaped like a container number (ABCU1234565) whose check digit fails is read again line "
                  "by line (numbers stacked over 2-3 lines), else replaced by the most probable reading that checks, where the "
                  "model's own probabilities allow it; none: as read (the original)")
+      ->capture_default_str();
+  app.add_option("--reread_below", o.reread_below,
+                 "a crop read with less confidence is read again framed, turned and contrasted a little differently, "
+                 "and the most confident reading kept (about 7 % of degraded crops; 0: off, as the original)")
       ->capture_default_str();
   add_model_options(app, o);
 }

@@ -145,21 +145,36 @@ std::size_t read_stacked_numbers(Recognition& recognition, const std::vector<cv:
     std::string best;
     while (first < bands.size() && owners[first].reading == b) {
       const std::size_t cut = owners[first].cut;
-      std::string joined;
+      std::vector<std::size_t> cut_lines;
+      for (; first < bands.size() && owners[first].reading == b && owners[first].cut == cut; ++first) cut_lines.push_back(first);
+      std::vector<std::u32string> texts;
+      for (const std::size_t line : cut_lines) texts.push_back(decode_utf8(lines.predictions[line], "prediction"));
+      // Three lines: the check digit stands alone in its box below the serial, a shape the reader rarely
+      // meets, and it tends to read on past the digit into the frame; when the two lines above hold the
+      // owner code and serial, only the first character read in the box counts.
+      const bool lone_check_digit = texts.size() == 3 && texts[0].size() + texts[1].size() == 10 && texts[2].size() > 1;
+      std::u32string candidate;
       double confidence = 1.0;
       std::vector<std::vector<float>> rows;
-      for (; first < bands.size() && owners[first].reading == b && owners[first].cut == cut; ++first) {
-        joined += lines.predictions[first];
-        confidence *= lines.confidence[first];
-        if (!repairable) continue;
-        const std::size_t length = decode_utf8(lines.predictions[first], "prediction").size();
-        auto line_rows = character_probabilities(line_probabilities, static_cast<int64_t>(first), length, set.ctc);
-        if (line_rows.size() != length) line_rows.clear();
-        rows.insert(rows.end(), line_rows.begin(), line_rows.end());
+      bool rows_complete = repairable;
+      for (std::size_t k = 0; k < cut_lines.size(); ++k) {
+        const std::size_t line = cut_lines[k];
+        const bool first_character_only = lone_check_digit && k == 2;
+        const std::u32string text = first_character_only ? texts[k].substr(0, 1) : texts[k];
+        candidate += text;
+        std::vector<std::vector<float>> line_rows;
+        if (repairable) {
+          line_rows = character_probabilities(line_probabilities, static_cast<int64_t>(line), texts[k].size(), set.ctc);
+          if (line_rows.size() != texts[k].size()) rows_complete = false;
+          if (first_character_only && !line_rows.empty()) line_rows.resize(1);
+          rows.insert(rows.end(), line_rows.begin(), line_rows.end());
+        }
+        confidence *= first_character_only && !line_rows.empty()
+                          ? static_cast<double>(*std::max_element(line_rows[0].begin(), line_rows[0].end()))
+                          : static_cast<double>(lines.confidence[line]);
       }
-      std::u32string candidate = decode_utf8(joined, "prediction");
       if (!checks_as_container_number(candidate)) {
-        if (!repairable || rows.size() != candidate.size()) continue;
+        if (!rows_complete || rows.size() != candidate.size()) continue;
         const auto repair = repair_iso6346(candidate, rows, set.characters, set.first_class);
         if (!repair) continue;
         candidate = repair->text;

@@ -10,6 +10,7 @@
 #include "cargovision/ocr/align_collate.h"
 #include "cargovision/ocr/checkpoint.h"
 #include "cargovision/ocr/code_check.h"
+#include "cargovision/ocr/reread.h"
 #include "cargovision/ocr/converter.h"
 #include "cargovision/ocr/model.h"
 #include "cargovision/ocr/recognize.h"
@@ -66,12 +67,19 @@ std::vector<CodeReading> CodeRecognizer::read(const std::vector<cv::Mat>& crops)
   torch::NoGradGuard no_grad;
   Recognition recognition =
       recognize(state_->model, *state_->converter, images.to(state_->device), /*stop_when_all_ended=*/true);
-  const CropReader read_bands = [&](const std::vector<cv::Mat>& bands) {
+  const CropReader read_as_is = [&](const std::vector<cv::Mat>& bands) {
     auto band_images = torch::empty({static_cast<long>(bands.size()), o.rgb ? 3 : 1, o.imgH, o.imgW});
     for (std::size_t i = 0; i < bands.size(); ++i) align_into(bands[i], collate, band_images[static_cast<long>(i)]);
     return recognize(state_->model, *state_->converter, band_images.to(state_->device), /*stop_when_all_ended=*/true);
   };
-  apply_code_check(recognition, parse_code_check(o.code_check), o.character, o.Prediction == "CTC", inputs, read_bands);
+  const CodeCheck check = parse_code_check(o.code_check);
+  apply_code_check(recognition, check, o.character, o.Prediction == "CTC", inputs, read_as_is);
+  const CropReader read_checked = [&](const std::vector<cv::Mat>& variants) {
+    Recognition again = read_as_is(variants);
+    apply_code_check(again, check, o.character, o.Prediction == "CTC", variants, read_as_is);
+    return again;
+  };
+  reread_uncertain(recognition, inputs, o.reread_below, read_checked);
   std::vector<CodeReading> readings;
   for (std::size_t i = 0; i < crops.size(); ++i) readings.push_back({recognition.predictions[i], recognition.confidence[i]});
   return readings;

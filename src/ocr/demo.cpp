@@ -25,6 +25,7 @@
 #include "cargovision/ocr/align_collate.h"
 #include "cargovision/ocr/checkpoint.h"
 #include "cargovision/ocr/code_check.h"
+#include "cargovision/ocr/reread.h"
 #include "cargovision/ocr/create_lmdb.h"
 #include "cargovision/ocr/html_report.h"
 #include "cargovision/ocr/lmdb_dataset.h"
@@ -196,16 +197,23 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
     const auto t0 = std::chrono::steady_clock::now();
     // Nothing after [s] is shown, so decoding may stop there (validation cannot: its loss needs every step).
     auto recognition = recognize(model, *converter, images.to(device), /*stop_when_all_ended=*/true);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::vector<cv::Mat> read_crops;
     for (const std::size_t k : kept) read_crops.push_back(crops[k]);
-    const CropReader read_bands = [&](const std::vector<cv::Mat>& bands) {
+    const CropReader read_as_is = [&](const std::vector<cv::Mat>& bands) {
       auto band_images = torch::empty({static_cast<long>(bands.size()), channels, options.imgH, options.imgW});
       pool.parallel_for(bands.size(), [&](std::size_t k) { align_into(bands[k], collate, band_images[static_cast<long>(k)]); });
       return recognize(model, *converter, band_images.to(device), /*stop_when_all_ended=*/true);
     };
     summary.repaired += apply_code_check(recognition, code_check, options.character, options.Prediction == "CTC",
-                                         read_crops, read_bands);
+                                         read_crops, read_as_is);
+    // Uncertain crops are read again as the first time: read, then checked.
+    const CropReader read_checked = [&](const std::vector<cv::Mat>& variants) {
+      Recognition again = read_as_is(variants);
+      apply_code_check(again, code_check, options.character, options.Prediction == "CTC", variants, read_as_is);
+      return again;
+    };
+    summary.reread += reread_uncertain(recognition, read_crops, options.reread_below, read_checked);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (batches++ > 0 || end == items.size()) {  // the first batch warms up, unless it is the only one
       model_seconds += seconds;
       timed_images += kept.size();

@@ -52,6 +52,7 @@ void visit_train_fields(OcrTrainOptions& o, Visitor&& visit) {
   visit("batch_size", o.batch_size);
   visit("num_iter", o.num_iter);
   visit("valInterval", o.valInterval);
+  visit("saveInterval", o.saveInterval);
   visit("saved_model", o.saved_model);
   visit("FT", o.FT);
   visit("adam", o.adam);
@@ -84,6 +85,7 @@ void visit_demo_fields(OcrDemoOptions& o, Visitor&& visit) {
   visit("output_dir", o.output_dir);
   visit("report", o.report);
   visit("code_check", o.code_check);
+  visit("reread_below", o.reread_below);
   visit("workers", o.workers);
   visit("batch_size", o.batch_size);
   visit_model_fields(o, visit);
@@ -218,6 +220,7 @@ void finalize(OcrTrainOptions& o) {
   require(!o.train_data.empty() || only_generated,
           "--train_data is required (only --select_data synth trains without LMDBs)");
   require(!o.valid_data.empty(), "--valid_data is required");
+  require(o.saveInterval > 0, "--saveInterval must be positive, got {}", o.saveInterval);
   require(o.num_iter > 0 && o.valInterval > 0, "--num_iter and --valInterval must be positive, got {} and {}",
           o.num_iter, o.valInterval);
   require(o.grad_clip > 0, "--grad_clip must be positive, got {}", o.grad_clip);
@@ -236,6 +239,8 @@ void finalize(OcrTrainOptions& o) {
 
 void finalize(OcrDemoOptions& o) {
   finalize(static_cast<OcrRecognizerOptions&>(o));
+  require(o.reread_below >= 0.0 && o.reread_below <= 1.0, "--reread_below must be a confidence in [0, 1], got {}",
+          o.reread_below);
   require(!o.saved_model.empty(), "--saved_model is required");
   require(o.image_folder.empty() != o.lmdb.empty(), "give exactly one of --image_folder and --lmdb");
   parse_code_check(o.code_check);

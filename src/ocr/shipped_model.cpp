@@ -75,22 +75,54 @@ OcrDemoOptions shipped_demo_options() {
 
 std::size_t pack_ocr_model(const PackOptions& options) {
   require(!options.output_stem.empty(), "pack: no output name given");
-  const fs::path sidecar = options.checkpoint + ".json";
-  require(fs::is_regular_file(sidecar), "{}: no options sidecar beside the checkpoint (a train_ocr checkpoint has one)",
-          sidecar.string());
-  const nlohmann::json saved = read_json_file(sidecar.string());
-  require(saved.contains("options") && saved.at("options").is_object(), "{}: has no \"options\" object",
-          sidecar.string());
+  require(!options.checkpoints.empty(), "pack: no checkpoint given");
   nlohmann::json packaged;
-  for (const char* key : kPackagedOptionKeys) {
-    require(saved.at("options").contains(key), "{}: option '{}' missing", sidecar.string(), key);
-    packaged[key] = saved.at("options").at(key);
+  for (const std::string& checkpoint : options.checkpoints) {
+    const fs::path sidecar = checkpoint + ".json";
+    require(fs::is_regular_file(sidecar), "{}: no options sidecar beside the checkpoint (a train_ocr checkpoint has one)",
+            sidecar.string());
+    const nlohmann::json saved = read_json_file(sidecar.string());
+    require(saved.contains("options") && saved.at("options").is_object(), "{}: has no \"options\" object",
+            sidecar.string());
+    nlohmann::json these;
+    for (const char* key : kPackagedOptionKeys) {
+      require(saved.at("options").contains(key), "{}: option '{}' missing", sidecar.string(), key);
+      these[key] = saved.at("options").at(key);
+      if (!packaged.is_null() && packaged.at(key) != these.at(key)) {
+        throw Error(fmt::format("{}: option '{}' is {}, the first checkpoint's {}: only one architecture's weights can be averaged",
+                                sidecar.string(), key, these.at(key).dump(), packaged.at(key).dump()));
+      }
+    }
+    if (packaged.is_null()) packaged = these;
   }
-  StateDict state = load_state_dict_file(options.checkpoint);
+
+  // The mean in double precision, so a long list adds no rounding of its own; counters (integers) and
+  // the TPS grid constants (the same in every checkpoint of an architecture) are the first checkpoint's.
+  StateDict mean = load_state_dict_file(options.checkpoints.front());
+  for (auto& item : mean) {
+    if (item.value().is_floating_point()) item.value() = item.value().to(torch::kDouble);
+  }
+  for (std::size_t index = 1; index < options.checkpoints.size(); ++index) {
+    const std::string& checkpoint = options.checkpoints[index];
+    const StateDict state = load_state_dict_file(checkpoint);
+    require(state.size() == mean.size(), "{}: holds {} tensors, {} holds {}", checkpoint, state.size(),
+            options.checkpoints.front(), mean.size());
+    for (auto& item : mean) {
+      const torch::Tensor* other = state.find(item.key());
+      require(other != nullptr, "{}: key '{}' missing (present in {})", checkpoint, item.key(), options.checkpoints.front());
+      require(other->sizes() == item.value().sizes(), "{}: key '{}' has shape {}, {} has {}", checkpoint, item.key(),
+              shape_string(*other), options.checkpoints.front(), shape_string(item.value()));
+      if (item.value().is_floating_point() && !is_grid_constant(item.key())) item.value().add_(other->to(torch::kDouble));
+    }
+  }
+  const double count = static_cast<double>(options.checkpoints.size());
   StateDict converted;
-  for (const auto& item : state) {
+  for (const auto& item : mean) {
     torch::Tensor value = item.value();
-    if (options.half && value.is_floating_point() && !is_grid_constant(item.key())) value = value.to(torch::kHalf);
+    if (value.is_floating_point()) {
+      if (!is_grid_constant(item.key())) value = value / count;
+      value = value.to(options.half && !is_grid_constant(item.key()) ? torch::kHalf : torch::kFloat);
+    }
     converted.insert(item.key(), value.contiguous());
   }
   const std::string pth = options.output_stem + ".pth";

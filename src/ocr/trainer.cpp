@@ -344,6 +344,10 @@ OcrTrainSummary train_ocr(const OcrTrainOptions& options, distributed::ProcessGr
       }
       spdlog::info("validation at {}:\n{}", iteration + 1, block);
     }
+    // As the original (every 1e5 iterations there): weights kept along the way, never overwritten.
+    if ((iteration + 1) % options.saveInterval == 0) {
+      save(fmt::format("iter_{}.pth", iteration + 1), iteration + 1, ValidationResult{});
+    }
   }
   if (progress) progress->finish();
   summary.iterations_done = iteration;

@@ -227,6 +227,48 @@ TEST(CodeCheck, StackedLinesAreRepairedByTheCheckDigit) {
   EXPECT_NE(whole.predictions[0], "CYDU8818742");
 }
 
+// A number stacked over three lines whose boxed check digit the reader reads on past ("2890" for the box
+// holding 2): with owner code and serial above it, the box's first character is the check digit.
+TEST(CodeCheck, ALoneCheckDigitCountsByItsFirstCharacterRead) {
+  ASSERT_EQ(cargovision::iso6346_check_digit("CYDU881874"), 2);
+  cv::Mat stacked(60, 120, CV_8U, cv::Scalar(0));
+  stacked(cv::Rect(0, 20, 120, 20)).setTo(128);
+  stacked(cv::Rect(0, 40, 120, 20)).setTo(255);
+  const long classes = static_cast<long>(kCharacters.size()) + kAttnFirstClass;
+  const auto reader = [&](const std::string& box) {
+    return [&, box](const std::vector<cv::Mat>& bands) {
+      ocr::Recognition lines;
+      auto probabilities = torch::full({static_cast<long>(bands.size()), 12, classes}, 1e-4f);
+      for (std::size_t k = 0; k < bands.size(); ++k) {
+        const double level = cv::mean(bands[k])[0];
+        // By the band's brightness: the upper third is dark, the middle grey, the box bright. Two-line cuts
+        // join to ten or fourteen characters, nothing shaped like a container number.
+        const std::string text = level < 60 ? "CYDU" : level < 200 ? "881874" : box;
+        const auto rows = rows_for(text, std::string(text.size(), '.'), 0.7f, 0.2f, 1e-4f);
+        for (std::size_t t = 0; t < rows.size(); ++t) probabilities[static_cast<long>(k)][static_cast<long>(t)] = torch::tensor(rows[t]);
+        probabilities[static_cast<long>(k)][static_cast<long>(text.size())][1] = 0.9f;  // [s]
+        lines.predictions.push_back(text);
+        lines.confidence.push_back(text == "CYDU" ? 0.9 : text == "881874" ? 0.8 : 0.01);
+      }
+      lines.logits = probabilities.log();
+      return lines;
+    };
+  };
+  ocr::Recognition whole;
+  whole.logits = torch::zeros({1, 12, classes});
+  whole.predictions = {"JJTJ8818741"};
+  whole.confidence = {0.001};
+  EXPECT_EQ(ocr::apply_code_check(whole, ocr::CodeCheck::kIso6346, kCharacters, false, {stacked}, reader("2890")), 1u);
+  EXPECT_EQ(whole.predictions[0], "CYDU8818742");
+  const double first_character = 0.7 / (0.7 + static_cast<double>(classes - 1) * 1e-4);  // its softmaxed row's top
+  EXPECT_NEAR(whole.confidence[0], 0.9 * 0.8 * first_character, 1e-6) << "the lines' confidences and the box's first character's";
+  // A box read as the one digit it holds counts as read, with its line's confidence.
+  whole.predictions = {"JJTJ8818741"};
+  ocr::apply_code_check(whole, ocr::CodeCheck::kIso6346, kCharacters, false, {stacked}, reader("2"));
+  EXPECT_EQ(whole.predictions[0], "CYDU8818742");
+  EXPECT_NEAR(whole.confidence[0], 0.9 * 0.8 * 0.01, 1e-6);
+}
+
 TEST(CodeCheck, UnknownChecksAreNamed) {
   EXPECT_EQ(ocr::parse_code_check("none"), ocr::CodeCheck::kNone);
   try {

@@ -1,5 +1,6 @@
 // The shipped recognizer (data/models/codes_recognizer): found without options, loads strictly in the
 // architecture its .json names, and reads fixed generated crops; and the packing that made it.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -91,7 +92,7 @@ TEST(ShippedModel, PackingHalvesTheWeightsAndKeepsTheOutputs) {
   ocr::save_ocr_checkpoint(*model, checkpoint, {{"iteration", 10}, {"options", options}});
 
   ocr::PackOptions pack;
-  pack.checkpoint = checkpoint;
+  pack.checkpoints = {checkpoint};
   pack.output_stem = (dir.path() / "packed").string();
   const std::size_t bytes = ocr::pack_ocr_model(pack);
   EXPECT_LT(bytes, fs::file_size(checkpoint) * 6 / 10);
@@ -113,12 +114,91 @@ TEST(ShippedModel, PackingHalvesTheWeightsAndKeepsTheOutputs) {
   EXPECT_TRUE(torch::allclose(model->forward(input, {}, false), restored->forward(input, {}, false), 1e-2, 1e-2));
 
   fs::remove(checkpoint + ".json");
-  pack.checkpoint = checkpoint;
+  pack.checkpoints = {checkpoint};
   try {
     ocr::pack_ocr_model(pack);
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("best_accuracy.pth.json: no options sidecar"), std::string::npos) << e.what();
+  }
+}
+
+// Checkpoint averaging: the package holds each weight's mean over the checkpoints (the TPS grid
+// constants and counters as they are), and refuses checkpoints of another shape naming the first key.
+TEST(ShippedModel, PackingSeveralCheckpointsAveragesTheirWeights) {
+  testing::TempDir dir;
+  ocr::OcrModelOptions model_options_;
+  model_options_.output_channel = 32;
+  model_options_.hidden_size = 16;
+  model_options_.num_fiducial = 6;
+  model_options_.num_class = 96;
+  const ocr::OcrTrainOptions defaults;
+  nlohmann::json options = defaults;
+  options["output_channel"] = 32;
+  options["hidden_size"] = 16;
+  options["num_fiducial"] = 6;
+  options["sensitive"] = true;
+  std::vector<std::string> checkpoints;
+  std::vector<StateDict> states;
+  for (int seed : {1, 2, 3}) {
+    torch::manual_seed(seed);
+    ocr::OcrModel model(model_options_);
+    ocr::initialize_like_original(*model);
+    checkpoints.push_back((dir.path() / fmt::format("iter_{}.pth", seed)).string());
+    ocr::save_ocr_checkpoint(*model, checkpoints.back(), {{"iteration", seed}, {"options", options}});
+    states.push_back(load_state_dict_file(checkpoints.back()));
+  }
+  ocr::PackOptions pack;
+  pack.checkpoints = checkpoints;
+  pack.output_stem = (dir.path() / "averaged").string();
+  pack.half = false;
+  ocr::pack_ocr_model(pack);
+  const auto averaged = load_state_dict_file(pack.output_stem + ".pth");
+  ASSERT_EQ(averaged.size(), states[0].size());
+  int compared = 0;
+  for (const auto& item : averaged) {
+    const torch::Tensor& first = states[0][item.key()];
+    if (!first.is_floating_point() || item.key().find("GridGenerator") != std::string::npos) {
+      EXPECT_TRUE(torch::equal(item.value(), first)) << item.key();
+      continue;
+    }
+    // A naive reference: element by element, in double.
+    const torch::Tensor expected =
+        (states[0][item.key()].to(torch::kDouble) + states[1][item.key()].to(torch::kDouble) +
+         states[2][item.key()].to(torch::kDouble)) / 3.0;
+    EXPECT_TRUE(torch::allclose(item.value().to(torch::kDouble), expected, 1e-6, 1e-7)) << item.key();
+    ++compared;
+  }
+  EXPECT_GT(compared, 50);
+  const std::string conv = "module.FeatureExtraction.ConvNet.conv0_1.weight";
+  EXPECT_FALSE(torch::equal(averaged.find(conv)->to(torch::kFloat), states[0][conv])) << "not just the first one";
+
+  // Another architecture: the first mismatched option is named, with the checkpoint.
+  options["hidden_size"] = 8;
+  model_options_.hidden_size = 8;
+  ocr::OcrModel narrower(model_options_);
+  const std::string other = (dir.path() / "narrower.pth").string();
+  ocr::save_ocr_checkpoint(*narrower, other, {{"iteration", 1}, {"options", options}});
+  pack.checkpoints = {checkpoints[0], other};
+  try {
+    ocr::pack_ocr_model(pack);
+    FAIL() << "averaged two architectures";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("narrower.pth.json: option 'hidden_size' is 8, the first checkpoint's 16"),
+              std::string::npos)
+        << e.what();
+  }
+  // Same options, other weights' shapes (a hand-edited file): the first differing key is named.
+  StateDict edited = states[1];
+  edited[conv] = torch::zeros({1});
+  save_state_dict(edited, checkpoints[1]);
+  fs::copy_file(checkpoints[0] + ".json", checkpoints[1] + ".json", fs::copy_options::overwrite_existing);
+  pack.checkpoints = {checkpoints[0], checkpoints[1]};
+  try {
+    ocr::pack_ocr_model(pack);
+    FAIL() << "averaged tensors of different shapes";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("iter_2.pth: key '" + conv + "' has shape [1]"), std::string::npos) << e.what();
   }
 }
 

@@ -295,6 +295,30 @@ TEST(OcrResume, ResumedRunEqualsAnUninterruptedOne) {
   EXPECT_EQ(validated, (std::vector<std::string>{"1", "2", "4", "6"}));
 }
 
+// --saveInterval keeps the weights along the way (the original's iter_<N>.pth), each once, never overwritten.
+TEST(OcrResume, SaveIntervalKeepsIterationCheckpoints) {
+  testing::TempDir dir;
+  clear_interrupt();
+  auto options = tiny_generated_run(dir, "kept", 6);
+  options.saveInterval = 3;
+  ocr::train_ocr(options);
+  const fs::path run = dir.path() / "kept";
+  EXPECT_FALSE(fs::exists(run / "iter_2.pth"));
+  ASSERT_TRUE(fs::exists(run / "iter_3.pth"));
+  ASSERT_TRUE(fs::exists(run / "iter_6.pth"));
+  EXPECT_EQ(read_json_file((run / "iter_3.pth.json").string()).at("iteration").get<int>(), 3);
+  const auto last = load_state_dict_file((run / "iter_6.pth").string());
+  const auto latest = load_state_dict_file((run / "latest.pth").string());
+  const auto middle = load_state_dict_file((run / "iter_3.pth").string());
+  const std::string key = latest.keys().front();
+  EXPECT_TRUE(torch::equal(last[key], latest[key])) << "iter_6.pth holds the weights after iteration 6";
+  EXPECT_FALSE(torch::equal(middle[key], latest[key])) << "iter_3.pth was not overwritten later";
+  EXPECT_FALSE(fs::exists(run / "iter_3.pth.optim")) << "only latest.pth carries the optimizer state";
+
+  options.saveInterval = 0;
+  EXPECT_THROW(ocr::finalize(options), Error);
+}
+
 // A crash after latest.pth was replaced but before its sidecar was: the resume must not continue with
 // the old sidecar's iteration count and scores.
 TEST(OcrResume, HalfWrittenCheckpointIsRefused) {
@@ -357,6 +381,7 @@ TEST(OcrScoring, DemoScoresAsValidationDoes) {
   static_cast<ocr::OcrRecognizerOptions&>(demo) = static_cast<const ocr::OcrRecognizerOptions&>(training);
   demo.lmdb = valid.string();
   demo.data_filtering_off = true;
+  demo.reread_below = 0;  // validation reads each crop once
   demo.saved_model = (dir.path() / "scored" / "latest.pth").string();
   demo.output_dir = (dir.path() / "demo").string();
   ocr::finalize(demo);

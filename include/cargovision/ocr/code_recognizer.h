@@ -31,7 +31,8 @@ class CodeRecognizer {
   CodeRecognizer& operator=(CodeRecognizer&&) noexcept;
 
   // Crops as OpenCV reads them (8-bit BGR or grey); each is converted as demo_ocr converts a file, and
-  // its reading checked as options().code_check says (container numbers by their check digit by default).
+  // its reading checked as options().code_check says (container numbers by their check digit by default), and
+  // read again in variants when its confidence is below options().reread_below (ocr/reread.h).
   std::vector<CodeReading> read(const std::vector<cv::Mat>& crops) const;
   CodeReading read(const cv::Mat& crop) const;
   // A file, read as demo_ocr reads it; Error naming the file when it is not a readable image.

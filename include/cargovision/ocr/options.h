@@ -44,6 +44,7 @@ struct OcrTrainOptions : OcrRecognizerOptions {
   std::uint32_t manualSeed = 1111;
   int num_iter = 300000;
   int valInterval = 2000;
+  int saveInterval = 100000;             // keep iter_{N}.pth every this many iterations (the original's fixed 1e5)
   std::string saved_model;               // checkpoint to continue from or fine-tune
   bool FT = false;                       // fine-tune: load non-strictly, restart the iteration count
   bool adam = false;                     // Adam instead of Adadelta
@@ -74,6 +75,7 @@ struct OcrDemoOptions : OcrRecognizerOptions {
   std::string output_dir = ".";          // demo_result.csv, log_demo_result.txt, report.html
   bool report = true;                    // write report.html (every crop, errors first)
   std::string code_check = "iso6346";    // repair readings shaped like container numbers by their check digit; "none"
+  double reread_below = 0.6;             // read a crop below this confidence again in variants (ocr/reread.h); 0: off
 };
 
 void to_json(nlohmann::json& j, const OcrTrainOptions& o);

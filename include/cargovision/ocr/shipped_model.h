@@ -4,6 +4,7 @@
 // file that demo_ocr --config and train_ocr --config take).
 
 #include <string>
+#include <vector>
 
 #include "cargovision/ocr/options.h"
 
@@ -25,12 +26,15 @@ OcrDemoOptions packaged_model_options(const std::string& stem);
 OcrDemoOptions shipped_demo_options();
 
 struct PackOptions {
-  std::string checkpoint;   // a train_ocr checkpoint with its .json sidecar (options)
+  // train_ocr checkpoints with their .json sidecars (options): one, or several of one architecture whose
+  // weights are averaged (checkpoint averaging over a run's iter_<N>.pth: a flatter optimum than any one of them).
+  std::vector<std::string> checkpoints;
   std::string output_stem;  // writes <stem>.pth and <stem>.json
   bool half = true;         // float16 storage for floating weights (the TPS grid constants stay float32)
 };
 
-// Writes the package atomically; returns the size of the .pth in bytes.
+// Writes the package atomically; returns the size of the .pth in bytes. Error naming the checkpoint and
+// the first key or option in which one of several to average differs from the first.
 std::size_t pack_ocr_model(const PackOptions& options);
 
 }  // namespace cargovision::ocr
