@@ -72,23 +72,33 @@ TEST(ShippedModel, ReadsFixedGeneratedCrops) {
   EXPECT_EQ(summary.correct, summary.with_ground_truth) << testing::read_text(summary.csv_path);
 }
 
-TEST(ShippedModel, PackingHalvesTheWeightsAndKeepsTheOutputs) {
-  testing::TempDir dir;
-  ocr::OcrModelOptions model_options_;
-  model_options_.output_channel = 32;
-  model_options_.hidden_size = 16;
-  model_options_.num_fiducial = 6;
-  model_options_.num_class = 96;
-  torch::manual_seed(4);
-  ocr::OcrModel model(model_options_);
-  ocr::initialize_like_original(*model);
-  const std::string checkpoint = (dir.path() / "best_accuracy.pth").string();
-  const ocr::OcrTrainOptions defaults;
-  nlohmann::json options = defaults;
+// A tiny recognizer, and the options sidecar train_ocr would write for it.
+ocr::OcrModelOptions tiny_model_options() {
+  ocr::OcrModelOptions options;
+  options.output_channel = 32;
+  options.hidden_size = 16;
+  options.num_fiducial = 6;
+  options.num_class = 96;
+  return options;
+}
+
+nlohmann::json tiny_checkpoint_options() {
+  nlohmann::json options = ocr::OcrTrainOptions{};
   options["output_channel"] = 32;
   options["hidden_size"] = 16;
   options["num_fiducial"] = 6;
   options["sensitive"] = true;
+  return options;
+}
+
+TEST(ShippedModel, PackingHalvesTheWeightsAndKeepsTheOutputs) {
+  testing::TempDir dir;
+  ocr::OcrModelOptions model_options_ = tiny_model_options();
+  torch::manual_seed(4);
+  ocr::OcrModel model(model_options_);
+  ocr::initialize_like_original(*model);
+  const std::string checkpoint = (dir.path() / "best_accuracy.pth").string();
+  nlohmann::json options = tiny_checkpoint_options();
   ocr::save_ocr_checkpoint(*model, checkpoint, {{"iteration", 10}, {"options", options}});
 
   ocr::PackOptions pack;
@@ -127,17 +137,8 @@ TEST(ShippedModel, PackingHalvesTheWeightsAndKeepsTheOutputs) {
 // constants and counters as they are), and refuses checkpoints of another shape naming the first key.
 TEST(ShippedModel, PackingSeveralCheckpointsAveragesTheirWeights) {
   testing::TempDir dir;
-  ocr::OcrModelOptions model_options_;
-  model_options_.output_channel = 32;
-  model_options_.hidden_size = 16;
-  model_options_.num_fiducial = 6;
-  model_options_.num_class = 96;
-  const ocr::OcrTrainOptions defaults;
-  nlohmann::json options = defaults;
-  options["output_channel"] = 32;
-  options["hidden_size"] = 16;
-  options["num_fiducial"] = 6;
-  options["sensitive"] = true;
+  ocr::OcrModelOptions model_options_ = tiny_model_options();
+  nlohmann::json options = tiny_checkpoint_options();
   std::vector<std::string> checkpoints;
   std::vector<StateDict> states;
   for (int seed : {1, 2, 3}) {
