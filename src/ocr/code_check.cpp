@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "cargovision/core/error.h"
 #include "cargovision/ocr/recognize.h"
@@ -293,6 +294,14 @@ std::optional<CodeRepair> repair_iso6346(const std::u32string& reading, const st
   }
   repair.probability_ratio = ratio;
   return repair;
+}
+
+CropReader checked_reader(CropReader read, CodeCheck check, std::string character, bool ctc) {
+  return [read = std::move(read), check, character = std::move(character), ctc](const std::vector<cv::Mat>& crops) {
+    Recognition recognition = read(crops);
+    apply_code_check(recognition, check, character, ctc, crops, read);
+    return recognition;
+  };
 }
 
 std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const std::string& character, bool ctc,

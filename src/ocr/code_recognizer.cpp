@@ -74,12 +74,7 @@ std::vector<CodeReading> CodeRecognizer::read(const std::vector<cv::Mat>& crops)
   };
   const CodeCheck check = parse_code_check(o.code_check);
   apply_code_check(recognition, check, o.character, o.Prediction == "CTC", inputs, read_as_is);
-  const CropReader read_checked = [&](const std::vector<cv::Mat>& variants) {
-    Recognition again = read_as_is(variants);
-    apply_code_check(again, check, o.character, o.Prediction == "CTC", variants, read_as_is);
-    return again;
-  };
-  reread_uncertain(recognition, inputs, o.reread_below, read_checked);
+  reread_uncertain(recognition, inputs, o.reread_below, checked_reader(read_as_is, check, o.character, o.Prediction == "CTC"));
   std::vector<CodeReading> readings;
   for (std::size_t i = 0; i < crops.size(); ++i) readings.push_back({recognition.predictions[i], recognition.confidence[i]});
   return readings;

@@ -207,12 +207,8 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
     summary.repaired += apply_code_check(recognition, code_check, options.character, options.Prediction == "CTC",
                                          read_crops, read_as_is);
     // Uncertain crops are read again as the first time: read, then checked.
-    const CropReader read_checked = [&](const std::vector<cv::Mat>& variants) {
-      Recognition again = read_as_is(variants);
-      apply_code_check(again, code_check, options.character, options.Prediction == "CTC", variants, read_as_is);
-      return again;
-    };
-    summary.reread += reread_uncertain(recognition, read_crops, options.reread_below, read_checked);
+    summary.reread += reread_uncertain(recognition, read_crops, options.reread_below,
+                                       checked_reader(read_as_is, code_check, options.character, options.Prediction == "CTC"));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (batches++ > 0 || end == items.size()) {  // the first batch warms up, unless it is the only one
       model_seconds += seconds;

@@ -269,6 +269,32 @@ TEST(CodeCheck, ALoneCheckDigitCountsByItsFirstCharacterRead) {
   EXPECT_NEAR(whole.confidence[0], 0.9 * 0.8 * 0.01, 1e-6);
 }
 
+// A checked reader reads as its reader does, then repairs by the check digit what fails it.
+TEST(CodeCheck, ACheckedReaderRepairsWhatItsReaderRead) {
+  const long classes = static_cast<long>(kCharacters.size()) + kAttnFirstClass;
+  int reads = 0;
+  const ocr::CropReader read = [&](const std::vector<cv::Mat>& crops) {
+    ++reads;
+    ocr::Recognition recognition;
+    auto probabilities = torch::full({static_cast<long>(crops.size()), 12, classes}, 1e-4f);
+    const auto rows = rows_for("CSQU3054388", "..........3");
+    for (std::size_t k = 0; k < crops.size(); ++k) {
+      for (std::size_t t = 0; t < rows.size(); ++t) probabilities[static_cast<long>(k)][static_cast<long>(t)] = torch::tensor(rows[t]);
+      recognition.predictions.push_back("CSQU3054388");
+      recognition.confidence.push_back(0.5);
+    }
+    recognition.logits = probabilities.log();
+    return recognition;
+  };
+  const auto checked = ocr::checked_reader(read, ocr::CodeCheck::kIso6346, kCharacters, false);
+  const auto recognition = checked({cv::Mat()});
+  EXPECT_EQ(recognition.predictions, (std::vector<std::string>{"CSQU3054383"}));
+  EXPECT_NEAR(recognition.confidence[0], 0.5 * 0.15 / 0.8, 1e-6);
+  EXPECT_EQ(reads, 1) << "an empty crop is not cut into lines";
+  const auto unchecked = ocr::checked_reader(read, ocr::CodeCheck::kNone, kCharacters, false)({cv::Mat()});
+  EXPECT_EQ(unchecked.predictions, (std::vector<std::string>{"CSQU3054388"}));
+}
+
 TEST(CodeCheck, UnknownChecksAreNamed) {
   EXPECT_EQ(ocr::parse_code_check("none"), ocr::CodeCheck::kNone);
   try {

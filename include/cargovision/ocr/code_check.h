@@ -58,4 +58,8 @@ std::vector<std::vector<cv::Rect>> stacked_line_cuts(cv::Size crop);
 std::size_t apply_code_check(Recognition& recognition, CodeCheck check, const std::string& character, bool ctc,
                              const std::vector<cv::Mat>& crops = {}, const CropReader& read = {});
 
+// A reader that reads with `read` and checks what it read with apply_code_check (stacked numbers read again
+// line by line with `read`): how demo_ocr and CodeRecognizer read a crop again (ocr/reread.h).
+CropReader checked_reader(CropReader read, CodeCheck check, std::string character, bool ctc);
+
 }  // namespace cargovision::ocr
