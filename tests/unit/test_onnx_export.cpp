@@ -24,6 +24,7 @@
 #include "cargovision/ocr/code_recognizer.h"
 #include "cargovision/ocr/converter.h"
 #include "cargovision/ocr/recognize.h"
+#include "cargovision/ocr/reread.h"
 #include "cargovision/ocr/shipped_model.h"
 #include "test_config.h"
 #include "test_support.h"
@@ -312,6 +313,7 @@ TEST(ShippedModelExport, ReadsTheSampleLikeDemoOcr) {
   // The graph alone reads as the model does without the container-number check...
   ocr::OcrDemoOptions unchecked = options;
   unchecked.code_check = "none";
+  unchecked.reread_below = 0;
   const auto model_readings = ocr::CodeRecognizer(unchecked).read(crops);
   ASSERT_EQ(exported.predictions.size(), model_readings.size());
   for (std::size_t i = 0; i < model_readings.size(); ++i) {
@@ -319,11 +321,16 @@ TEST(ShippedModelExport, ReadsTheSampleLikeDemoOcr) {
   }
   // ...and with the check its metadata describes applied after it, as demo_ocr reads by default.
   const ocr::CropReader read_bands = [&](const std::vector<cv::Mat>& bands) { return read_exported(to_batch(bands)); };
-  ocr::apply_code_check(exported, ocr::parse_code_check(options.code_check), options.character,
-                        options.Prediction == "CTC", inputs, read_bands);
+  const ocr::CodeCheck check = ocr::parse_code_check(options.code_check);
+  const bool ctc = options.Prediction == "CTC";
+  ocr::apply_code_check(exported, check, options.character, ctc, inputs, read_bands);
+  // ...and its uncertain crops read again as demo_ocr rereads them (--reread_below).
+  ocr::reread_uncertain(exported, inputs, options.reread_below,
+                        ocr::checked_reader(read_bands, check, options.character, ctc));
   const auto readings = recognizer.read(crops);
   for (std::size_t i = 0; i < readings.size(); ++i) {
-    EXPECT_EQ(exported.predictions[i], readings[i].text) << "crop " << i << ", --code_check " << options.code_check;
+    EXPECT_EQ(exported.predictions[i], readings[i].text) << "crop " << i << ", --code_check " << options.code_check
+                                                          << " --reread_below " << options.reread_below;
   }
 }
 
