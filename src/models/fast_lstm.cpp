@@ -29,7 +29,7 @@ struct LstmPlan {
   onednn::Reorder layer_weights_in, iter_weights_in;
 };
 
-std::unique_ptr<LstmPlan> build_plan(const LstmKey& key) {
+std::unique_ptr<LstmPlan> build_lstm_plan(const LstmKey& key) {
   const auto f32 = memory::data_type::f32;
   using tag = memory::format_tag;
   auto plan = std::make_unique<LstmPlan>();
@@ -55,7 +55,7 @@ std::unique_ptr<LstmPlan> build_plan(const LstmKey& key) {
 
 const LstmPlan* find_plan(const LstmKey& key) {
   static onednn::PlanCache<LstmKey, LstmPlan, LstmKeyHash> plans;
-  return plans.find(key, build_plan);
+  return plans.find(key, build_lstm_plan);
 }
 
 }  // namespace

@@ -225,6 +225,11 @@ CodeCheck parse_code_check(const std::string& name) {
   throw Error(fmt::format("--code_check: unknown check '{}' (valid: iso6346, none)", name));
 }
 
+// GCC 12 reports moving the repaired u32string into the returned optional as an out-of-bounds copy or read
+// (known false positives of its -Warray-bounds and -Wstringop-overread with std::basic_string).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overread"
 std::optional<CodeRepair> repair_iso6346(const std::u32string& reading, const std::vector<std::vector<float>>& probabilities,
                                          const std::u32string& character, int first_class, double min_probability_ratio) {
   require(probabilities.size() == reading.size(), "repair_iso6346: {} probability rows for a {}-character reading",
@@ -295,6 +300,7 @@ std::optional<CodeRepair> repair_iso6346(const std::u32string& reading, const st
   repair.probability_ratio = ratio;
   return repair;
 }
+#pragma GCC diagnostic pop
 
 CropReader checked_reader(CropReader read, CodeCheck check, std::string character, bool ctc) {
   return [read = std::move(read), check, character = std::move(character), ctc](const std::vector<cv::Mat>& crops) {

@@ -81,7 +81,7 @@ TEST_F(WinogradTest, ForwardMatchesLibTorchAcrossShapes) {
   };
   for (const Case c : {Case{1, 64, 64, 16, 50, 1, false}, Case{3, 32, 48, 9, 13, 1, true},
                        Case{5, 128, 64, 4, 26, 1, false}, Case{2, 16, 32, 8, 8, 0, true}}) {
-    SCOPED_TRACE(testing::Message() << "batch " << c.batch << " " << c.in << "->" << c.out << " " << c.height << "x"
+    SCOPED_TRACE(::testing::Message() << "batch " << c.batch << " " << c.in << "->" << c.out << " " << c.height << "x"
                                     << c.width << " pad " << c.padding);
     auto conv = make(c.in, c.out, c.padding, c.bias);
     const auto input = torch::randn({c.batch, c.in, c.height, c.width});
@@ -145,7 +145,7 @@ TEST_F(FastConv2dTest, PackedScopeRunsOtherSpatialKernelsOnOneDnn) {
   };
   // The recognizers' 2x2 convolutions and a strided one whose right padding LibTorch's floor drops.
   for (const Case c : {Case{32, 2, 1, 0, 2, 25}, Case{512, 2, 2, 0, 4, 26}, Case{16, 3, 2, 1, 9, 10}}) {
-    SCOPED_TRACE(testing::Message() << c.kernel << "x" << c.kernel << " stride " << c.stride << " pad " << c.padding);
+    SCOPED_TRACE(::testing::Message() << c.kernel << "x" << c.kernel << " stride " << c.stride << " pad " << c.padding);
     auto conv = make(c.in, 48, c.padding, true, c.stride, c.kernel);
     const auto input = torch::randn({2, c.in, c.height, c.width});
     torch::NoGradGuard no_grad;
@@ -166,7 +166,7 @@ TEST_F(FastConv2dTest, SmallBatchesRunPackedOneByOneConvolutions) {
     torch::NoGradGuard no_grad;
     PackedWeightsScope scope;
     for (const int64_t batch : {1, 4, 5}) {
-      SCOPED_TRACE(testing::Message() << "stride " << stride << ", batch " << batch);
+      SCOPED_TRACE(::testing::Message() << "stride " << stride << ", batch " << batch);
       const auto input = torch::randn({batch, 32, 9, 25});
       const auto output = onednn_conv2d(*pointwise, input);
       EXPECT_EQ(output.defined(), batch <= 4);
@@ -288,7 +288,7 @@ torch::nn::LSTM make_lstm(int64_t features, int64_t hidden, bool bidirectional) 
 TEST_F(FastLstmTest, BidirectionalMatchesNaiveLoopAndLibTorch) {
   auto lstm = make_lstm(24, 16, true);
   for (const int64_t batch : {1, 3}) {
-    SCOPED_TRACE(testing::Message() << "batch " << batch);
+    SCOPED_TRACE(::testing::Message() << "batch " << batch);
     const auto input = torch::randn({batch, 7, 24});
     torch::NoGradGuard no_grad;
     const auto output = onednn_lstm_sequence(*lstm, input);

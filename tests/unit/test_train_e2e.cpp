@@ -29,7 +29,7 @@ TrainOptions tiny_run(const testing::TempDir& dir) {
   options.backbone = "resnet18";
   options.image_size = 64;
   options.batch_size = 8;
-  options.epochs = 6;
+  options.epochs = 3;
   options.lr = 1e-3;
   options.dense = 16;
   options.validation_split = 0.25;

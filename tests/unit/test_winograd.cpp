@@ -33,7 +33,7 @@ TEST(Winograd, ForwardMatchesNaiveLoop) {
   for (const Case c : {Case{2, 3, 5, 8, 8, 1, 1, true}, Case{1, 4, 2, 9, 13, 1, 1, false},
                        Case{3, 2, 3, 7, 6, 0, 0, true}, Case{1, 2, 2, 5, 11, 2, 2, true},
                        Case{2, 5, 4, 3, 3, 1, 0, false}, Case{1, 1, 1, 1, 26, 1, 1, true}}) {
-    SCOPED_TRACE(testing::Message() << c.batch << "x" << c.in << "x" << c.height << "x" << c.width << " -> " << c.out
+    SCOPED_TRACE(::testing::Message() << c.batch << "x" << c.in << "x" << c.height << "x" << c.width << " -> " << c.out
                                     << " pad " << c.pad_h << "," << c.pad_w);
     const auto input = torch::randn({c.batch, c.in, c.height, c.width});
     const auto weight = torch::randn({c.out, c.in, 3, 3});
@@ -85,7 +85,7 @@ TEST(Winograd, NonContiguousInputIsReadAsItsValues) {
 TEST(Winograd, GradientsMatchLibTorch) {
   torch::manual_seed(14);
   for (const int64_t pad : {0, 1}) {
-    SCOPED_TRACE(testing::Message() << "padding " << pad);
+    SCOPED_TRACE(::testing::Message() << "padding " << pad);
     const auto input = torch::randn({2, 6, 9, 10}).requires_grad_(true);
     const auto weight = torch::randn({5, 6, 3, 3}).requires_grad_(true);
     const auto bias = torch::randn({5}).requires_grad_(true);

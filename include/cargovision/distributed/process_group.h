@@ -3,13 +3,18 @@
 // LibTorch has it). Every collective either completes on all ranks or fails within the timeout with an
 // Error naming this rank, so a rank that dies or hangs cannot leave the others waiting for ever.
 
-#include <torch/torch.h>
+#include <c10/core/Device.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cargovision/distributed/rank.h"
+
+// Declared only: the apps that join a group parse no tensor code (LibTorch's headers cost ~20 s to compile).
+namespace at {
+class Tensor;
+}  // namespace at
 
 namespace cargovision::distributed {
 
@@ -32,9 +37,9 @@ class ProcessGroup {
   const DistributedOptions& options() const { return options_; }
 
   // Rank 0's values into every rank's tensors, in place.
-  void broadcast(std::vector<torch::Tensor> tensors);
+  void broadcast(std::vector<at::Tensor> tensors);
   // The sum over ranks, in place.
-  void all_reduce_sum(torch::Tensor tensor);
+  void all_reduce_sum(at::Tensor tensor);
   std::vector<double> sum(const std::vector<double>& values);
   void barrier();
 
