@@ -5,7 +5,7 @@
 // right more often than the first one (on held-out generated crops read below 0.6 confidence: 39 % right
 // as read, 54-56 % after rereading, two seeds). Crops read with confidence are not read again: demo_ocr and
 // CodeRecognizer reread below --reread_below (0.6, about 7 % of held-out generated crops, which then cost
-// eight readings each: about half as much time again).
+// eight readings each; on the sample's 120 crops demo_ocr's time per crop went 15 -> 45-52 ms).
 
 #include <opencv2/core.hpp>
 
