@@ -2,6 +2,7 @@
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,34 @@ std::vector<std::vector<float>> rows_for(const std::string& reading, const std::
 }
 
 std::u32string u32(const std::string& text) { return ocr::decode_utf8(text, "test"); }
+
+// What a fake attention reader reads in one band of a crop, and how sure it is.
+struct FakeBandReading {
+  std::string text;
+  std::string alternatives;  // per character: '.' for none, else the runner-up at `second`
+  float top;
+  float second;
+  double confidence;
+};
+
+// The Recognition an attention reader gives for `bands`, each read as `read_band` says: 12 steps, the
+// band's characters then [s], every other class at 1e-4.
+ocr::Recognition fake_attention_reading(const std::vector<cv::Mat>& bands,
+                                        const std::function<FakeBandReading(const cv::Mat&)>& read_band) {
+  const long classes = static_cast<long>(kCharacters.size()) + kAttnFirstClass;
+  ocr::Recognition lines;
+  auto probabilities = torch::full({static_cast<long>(bands.size()), 12, classes}, 1e-4f);
+  for (std::size_t k = 0; k < bands.size(); ++k) {
+    const FakeBandReading band = read_band(bands[k]);
+    const auto rows = rows_for(band.text, band.alternatives, band.top, band.second, 1e-4f);
+    for (std::size_t t = 0; t < rows.size(); ++t) probabilities[static_cast<long>(k)][static_cast<long>(t)] = torch::tensor(rows[t]);
+    probabilities[static_cast<long>(k)][static_cast<long>(band.text.size())][1] = 0.9f;  // [s]
+    lines.predictions.push_back(band.text);
+    lines.confidence.push_back(band.confidence);
+  }
+  lines.logits = probabilities.log();
+  return lines;
+}
 
 }  // namespace
 
@@ -194,20 +223,13 @@ TEST(CodeCheck, StackedLinesAreRepairedByTheCheckDigit) {
   stacked(cv::Rect(0, 20, 120, 20)).setTo(255);
   const long classes = static_cast<long>(kCharacters.size()) + kAttnFirstClass;
   const ocr::CropReader read = [&](const std::vector<cv::Mat>& bands) {
-    ocr::Recognition lines;
-    auto probabilities = torch::full({static_cast<long>(bands.size()), 12, classes}, 1e-4f);
-    for (std::size_t k = 0; k < bands.size(); ++k) {
-      const double level = cv::mean(bands[k])[0];
-      const bool top = bands[k].rows > 14 && level < 80, bottom = bands[k].rows > 14 && level > 170;
+    return fake_attention_reading(bands, [](const cv::Mat& band) {
+      const double level = cv::mean(band)[0];
+      const bool top = band.rows > 14 && level < 80, bottom = band.rows > 14 && level > 170;
       const std::string text = top ? "CYDU" : bottom ? "8818741" : "X";
-      const auto rows = rows_for(text, bottom ? "......2" : std::string(text.size(), '.'), 0.6f, 0.3f, 1e-4f);
-      for (std::size_t t = 0; t < rows.size(); ++t) probabilities[static_cast<long>(k)][static_cast<long>(t)] = torch::tensor(rows[t]);
-      probabilities[static_cast<long>(k)][static_cast<long>(text.size())][1] = 0.9f;  // [s]
-      lines.predictions.push_back(text);
-      lines.confidence.push_back(top ? 0.9 : bottom ? 0.8 : 0.5);
-    }
-    lines.logits = probabilities.log();
-    return lines;
+      return FakeBandReading{text, bottom ? "......2" : std::string(text.size(), '.'), 0.6f, 0.3f,
+                             top ? 0.9 : bottom ? 0.8 : 0.5};
+    });
   };
   ocr::Recognition whole;
   whole.logits = torch::zeros({1, 12, classes});
@@ -236,22 +258,15 @@ TEST(CodeCheck, ALoneCheckDigitCountsByItsFirstCharacterRead) {
   stacked(cv::Rect(0, 40, 120, 20)).setTo(255);
   const long classes = static_cast<long>(kCharacters.size()) + kAttnFirstClass;
   const auto reader = [&](const std::string& box) {
-    return [&, box](const std::vector<cv::Mat>& bands) {
-      ocr::Recognition lines;
-      auto probabilities = torch::full({static_cast<long>(bands.size()), 12, classes}, 1e-4f);
-      for (std::size_t k = 0; k < bands.size(); ++k) {
-        const double level = cv::mean(bands[k])[0];
+    return [box](const std::vector<cv::Mat>& bands) {
+      return fake_attention_reading(bands, [&box](const cv::Mat& band) {
+        const double level = cv::mean(band)[0];
         // By the band's brightness: the upper third is dark, the middle grey, the box bright. Two-line cuts
         // join to ten or fourteen characters, nothing shaped like a container number.
         const std::string text = level < 60 ? "CYDU" : level < 200 ? "881874" : box;
-        const auto rows = rows_for(text, std::string(text.size(), '.'), 0.7f, 0.2f, 1e-4f);
-        for (std::size_t t = 0; t < rows.size(); ++t) probabilities[static_cast<long>(k)][static_cast<long>(t)] = torch::tensor(rows[t]);
-        probabilities[static_cast<long>(k)][static_cast<long>(text.size())][1] = 0.9f;  // [s]
-        lines.predictions.push_back(text);
-        lines.confidence.push_back(text == "CYDU" ? 0.9 : text == "881874" ? 0.8 : 0.01);
-      }
-      lines.logits = probabilities.log();
-      return lines;
+        return FakeBandReading{text, std::string(text.size(), '.'), 0.7f, 0.2f,
+                               text == "CYDU" ? 0.9 : text == "881874" ? 0.8 : 0.01};
+      });
     };
   };
   ocr::Recognition whole;
