@@ -81,6 +81,10 @@ torch::Tensor conv_batch_norm(FastConv2d& conv, BatchNorm2d& bn, const torch::Te
   return folded_for(conv, bn)->forward(input);
 }
 
+FastConv2d folded_conv_batch_norm(FastConv2d& conv, BatchNorm2d& bn, const torch::Tensor& input) {
+  return foldable(conv, bn, input) ? folded_for(conv, bn) : FastConv2d(nullptr);
+}
+
 std::size_t folded_convolution_count() {
   std::lock_guard<std::mutex> lock(folded_mutex);
   return folded_convolutions.size();

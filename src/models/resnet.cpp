@@ -3,6 +3,7 @@
 #include <array>
 #include <map>
 
+#include "cargovision/models/blocked_resnet.h"
 #include "cargovision/models/conv_batch_norm.h"
 #include "cargovision/models/layers.h"
 
@@ -91,12 +92,17 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) {
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  x = conv_batch_norm(conv1, bn1, x).relu_();
-  x = torch::max_pool2d(x, 3, 2, 1);
-  x = layer1->forward(x);
-  x = layer2->forward(x);
-  x = layer3->forward(x);
-  x = layer4->forward(x);
+  const auto features = blocked_resnet_features(*this, x);
+  if (features.defined()) {
+    x = features;
+  } else {
+    x = conv_batch_norm(conv1, bn1, x).relu_();
+    x = torch::max_pool2d(x, 3, 2, 1);
+    x = layer1->forward(x);
+    x = layer2->forward(x);
+    x = layer3->forward(x);
+    x = layer4->forward(x);
+  }
   if (!fc) return x;
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   return fc(x);

@@ -1,12 +1,14 @@
-// The oneDNN kernels behind FastConv2d and the recognizer's LSTMs, each against LibTorch and a naive loop at a
-// fixed seed, plus the `--kernels` switch.
+// The oneDNN kernels behind FastConv2d, the blocked ResNet and the recognizer's LSTMs, each against LibTorch and
+// a naive loop at a fixed seed, plus the `--kernels` switch.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "cargovision/core/error.h"
+#include "cargovision/models/blocked_resnet.h"
 #include "cargovision/models/conv_batch_norm.h"
 #include "cargovision/models/fast_conv2d.h"
 #include "cargovision/models/fast_lstm.h"
+#include "cargovision/models/resnet.h"
 #include "naive_conv.h"
 
 namespace cargovision::models {
@@ -376,6 +378,94 @@ TEST(ConvBatchNorm, FoldsInsideAPackedScopeOnlyAndFollowsInPlaceChanges) {
     EXPECT_TRUE(torch::equal(conv_batch_norm(conv, bn, input), bn->forward(conv->forward(input))));
   }
   EXPECT_EQ(folded_convolution_count(), 0u);
+}
+
+// A ResNet in eval mode whose batch norms hold statistics of their own, so that folding them matters.
+ResNet eval_resnet(int depth) {
+  ResNet net(ResNetOptions{depth, 10});
+  torch::NoGradGuard no_grad;
+  for (auto& module : net->modules(/*include_self=*/false)) {
+    if (auto* bn = dynamic_cast<BatchNorm2dImpl*>(module.get())) {
+      bn->weight.uniform_(0.4, 0.9);
+      bn->bias.uniform_(-0.2, 0.2);
+      bn->running_mean.uniform_(-0.1, 0.1);
+      bn->running_var.uniform_(0.8, 2.0);
+    }
+  }
+  net->eval();
+  return net;
+}
+
+// The features and logits LibTorch's own kernels compute layer by layer (the arithmetic of PyTorch).
+std::pair<torch::Tensor, torch::Tensor> libtorch_reference(ResNet& net, const torch::Tensor& input) {
+  WinogradSwitch off(false);
+  torch::NoGradGuard no_grad;
+  auto x = torch::max_pool2d(net->bn1->forward(net->conv1->forward(input)).relu_(), 3, 2, 1);
+  for (auto* layer : {&net->layer1, &net->layer2, &net->layer3, &net->layer4}) x = (*layer)->forward(x);
+  return {x, net->forward(input)};
+}
+
+class BlockedResNetTest : public FastKernelsTest {};
+
+// Basic blocks (ResNet18) and bottlenecks (ResNet50), with and without a downsampling shortcut; batches on both
+// sides of the packed Winograd's batch limit (4); odd sizes, where the stem, the pool and the strided
+// convolutions pad unevenly on the right.
+TEST_F(BlockedResNetTest, MatchesLibTorchLayerByLayer) {
+  for (const int depth : {18, 50}) {
+    auto net = eval_resnet(depth);
+    for (const auto& shape : std::vector<std::vector<int64_t>>{{1, 3, 64, 64}, {5, 3, 45, 71}}) {
+      SCOPED_TRACE(::testing::Message() << "resnet" << depth << " input " << torch::IntArrayRef(shape));
+      const auto input = torch::randn(shape);
+      const auto [features, logits] = libtorch_reference(net, input);
+      PackedWeightsScope scope;
+      torch::NoGradGuard no_grad;
+      const auto blocked = blocked_resnet_features(*net, input);
+      ASSERT_TRUE(blocked.defined());
+      expect_close(blocked, features, 1e-4);
+      expect_close(net->forward(input), logits, 1e-4);  // forward() takes the same path
+      expect_close(blocked_resnet_features(*net, input), features, 1e-4);  // the kept plan and weights again
+    }
+  }
+}
+
+TEST_F(BlockedResNetTest, RunsOnlyAtInferenceInsideAPackedScope) {
+  auto net = eval_resnet(18);
+  const auto input = torch::randn({2, 3, 32, 32});
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_FALSE(blocked_resnet_features(*net, input).defined()) << "outside a PackedWeightsScope";
+  }
+  PackedWeightsScope scope;
+  EXPECT_FALSE(blocked_resnet_features(*net, input).defined()) << "with gradients on";
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(blocked_resnet_features(*net, input).defined());
+  {
+    torch::InferenceMode inference;  // as `test` and the benchmarks run it
+    EXPECT_TRUE(blocked_resnet_features(*net, torch::randn({2, 3, 32, 32})).defined());
+  }
+  EXPECT_FALSE(blocked_resnet_features(*net, input.to(torch::kDouble)).defined());
+  net->layer2->ptr(0)->train();  // one block's batch norms in training mode: nothing may be folded
+  EXPECT_FALSE(blocked_resnet_features(*net, input).defined());
+  net->eval();
+  net->train();
+  EXPECT_FALSE(blocked_resnet_features(*net, input).defined()) << "in training mode";
+  net->eval();
+  WinogradSwitch off(false);
+  EXPECT_FALSE(blocked_resnet_features(*net, input).defined()) << "--kernels libtorch";
+}
+
+TEST_F(BlockedResNetTest, FollowsInPlaceWeightChanges) {
+  auto net = eval_resnet(18);
+  const auto input = torch::randn({1, 3, 40, 40});
+  PackedWeightsScope scope;
+  torch::NoGradGuard no_grad;
+  const auto before = blocked_resnet_features(*net, input);
+  auto block = net->layer3->ptr<BasicBlockImpl>(1);
+  block->conv2->weight.mul_(-1.5);      // kept packed and folded copies must be made again
+  block->bn2->running_mean.add_(0.3);
+  const auto after = blocked_resnet_features(*net, input);
+  EXPECT_FALSE(torch::allclose(after, before));
+  expect_close(after, libtorch_reference(net, input).first, 1e-4);
 }
 
 TEST(Kernels, OptionSetsTheSwitchAndRejectsUnknownNames) {

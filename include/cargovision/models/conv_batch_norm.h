@@ -18,6 +18,10 @@ namespace cargovision::models {
 // `--kernels libtorch`, CUDA, no scope) exactly bn(conv(input)).
 torch::Tensor conv_batch_norm(FastConv2d& conv, BatchNorm2d& bn, const torch::Tensor& input);
 
+// The folded convolution conv_batch_norm(conv, bn, input) would run (made or found as it makes or finds it), for
+// callers that run its weights themselves (models/blocked_resnet.h); a null holder where it would not fold.
+FastConv2d folded_conv_batch_norm(FastConv2d& conv, BatchNorm2d& bn, const torch::Tensor& input);
+
 // How many folded convolutions are kept right now (for tests); PackedWeightsScope drops them at its end.
 std::size_t folded_convolution_count();
 void drop_folded_convolutions();
