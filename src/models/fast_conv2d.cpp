@@ -10,21 +10,6 @@
 namespace cargovision::models {
 namespace {
 
-// Undilated, ungrouped, zero-padded: the convolutions oneDNN runs here.
-bool plain_convolution(const torch::nn::detail::ConvNdOptions<2>& o) {
-  return c10::get_if<torch::ExpandingArray<2>>(&o.padding()) != nullptr && (*o.dilation())[0] == 1 &&
-         (*o.dilation())[1] == 1 && o.groups() == 1 &&
-         c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()) != nullptr;
-}
-
-// Where the Winograd kernels apply and pay: 3x3, stride 1, padding <= 1, >= 16 input and output channels (with
-// fewer, oneDNN would pad them to 16 and do more work than the direct kernel).
-bool winograd_shape(const torch::nn::detail::ConvNdOptions<2>& o) {
-  const auto& padding = *c10::get<torch::ExpandingArray<2>>(o.padding());
-  return (*o.kernel_size())[0] == 3 && (*o.kernel_size())[1] == 3 && (*o.stride())[0] == 1 && (*o.stride())[1] == 1 &&
-         padding[0] <= 1 && padding[1] <= 1 && o.in_channels() >= 16 && o.out_channels() >= 16;
-}
-
 #if CARGOVISION_HAVE_ONEDNN
 using dnnl::memory;
 using onednn::any_layout;
@@ -68,9 +53,6 @@ struct Plan {
   bool weights_for_data_needed = false, src_for_weights_needed = false;
 };
 
-// Small batches are latency-bound: oneDNN's inference kernels with pre-transformed weights win there, and
-// their weight layout (up to 4x) is what the packed scope pays for.
-constexpr int64_t kPackedInferenceMaxBatch = 4;
 
 std::unique_ptr<Plan> build_plan(const PlanKey& key) {
   // LibTorch's output size floors; oneDNN wants the right padding that makes it exact.
@@ -230,6 +212,18 @@ bool cpu_builds(PlanKey::Pass pass) {
 #endif  // CARGOVISION_HAVE_ONEDNN
 
 }  // namespace
+
+bool plain_convolution(const torch::nn::detail::ConvNdOptions<2>& o) {
+  return c10::get_if<torch::ExpandingArray<2>>(&o.padding()) != nullptr && (*o.dilation())[0] == 1 &&
+         (*o.dilation())[1] == 1 && o.groups() == 1 &&
+         c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()) != nullptr;
+}
+
+bool winograd_shape(const torch::nn::detail::ConvNdOptions<2>& o) {
+  const auto& padding = *c10::get<torch::ExpandingArray<2>>(o.padding());
+  return (*o.kernel_size())[0] == 3 && (*o.kernel_size())[1] == 3 && (*o.stride())[0] == 1 && (*o.stride())[1] == 1 &&
+         padding[0] <= 1 && padding[1] <= 1 && o.in_channels() >= 16 && o.out_channels() >= 16;
+}
 
 bool fast_kernels_available() {
 #if CARGOVISION_HAVE_ONEDNN

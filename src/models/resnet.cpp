@@ -3,7 +3,7 @@
 #include <array>
 #include <map>
 
-#include "cargovision/models/blocked_resnet.h"
+#include "cargovision/models/blocked_network.h"
 #include "cargovision/models/conv_batch_norm.h"
 #include "cargovision/models/layers.h"
 
@@ -59,6 +59,13 @@ torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
   return out.relu_();
 }
 
+BlockedNetwork ResNetImpl::blocked_features() const {
+  BlockedNetwork network;
+  network.conv_batch_norm_relu(conv1, bn1).max_pool(3, 2, 1);
+  for (const auto* layer : {&layer1, &layer2, &layer3, &layer4}) network.residual_layer(*layer);
+  return network;
+}
+
 template <typename Block>
 torch::nn::Sequential ResNetImpl::make_layer(int64_t planes, int64_t blocks, int64_t stride) {
   torch::nn::Sequential layer;
@@ -92,7 +99,7 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) {
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  const auto features = blocked_resnet_features(*this, x);
+  const auto features = blocked_features().forward(x);
   if (features.defined()) {
     x = features;
   } else {

@@ -129,7 +129,28 @@ torch::nn::Sequential OcrResNetImpl::make_layer(int64_t& inplanes, int64_t plane
   return layer;
 }
 
+models::BlockedNetwork OcrResNetImpl::blocked_layers() const {
+  return models::BlockedNetwork()
+      .conv_batch_norm_relu(conv0_1, bn0_1)
+      .conv_batch_norm_relu(conv0_2, bn0_2)
+      .max_pool(2, 2, 0)
+      .residual_layer(layer1)
+      .conv_batch_norm_relu(conv1, bn1)
+      .max_pool(2, 2, 0)
+      .residual_layer(layer2)
+      .conv_batch_norm_relu(conv2, bn2)
+      .max_pool(2, {2, 1}, {0, 1})
+      .residual_layer(layer3)
+      .conv_batch_norm_relu(conv3, bn3)
+      .residual_layer(layer4)
+      .conv_batch_norm_relu(conv4_1, bn4_1)
+      .conv_batch_norm_relu(conv4_2, bn4_2)
+      .prefer_own_winograd();
+}
+
 torch::Tensor OcrResNetImpl::forward(torch::Tensor x) {
+  const auto blocked = blocked_layers().forward(x);  // at inference: the same layers, run as one network
+  if (blocked.defined()) return blocked;
   namespace F = torch::nn::functional;
   x = models::conv_batch_norm(conv0_1, bn0_1, x).relu_();
   x = models::conv_batch_norm(conv0_2, bn0_2, x).relu_();

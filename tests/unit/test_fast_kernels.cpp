@@ -4,7 +4,7 @@
 #include <torch/torch.h>
 
 #include "cargovision/core/error.h"
-#include "cargovision/models/blocked_resnet.h"
+#include "cargovision/models/blocked_network.h"
 #include "cargovision/models/conv_batch_norm.h"
 #include "cargovision/models/fast_conv2d.h"
 #include "cargovision/models/fast_lstm.h"
@@ -405,12 +405,12 @@ std::pair<torch::Tensor, torch::Tensor> libtorch_reference(ResNet& net, const to
   return {x, net->forward(input)};
 }
 
-class BlockedResNetTest : public FastKernelsTest {};
+class BlockedNetworkTest : public FastKernelsTest {};
 
 // Basic blocks (ResNet18) and bottlenecks (ResNet50), with and without a downsampling shortcut; batches on both
 // sides of the packed Winograd's batch limit (4); odd sizes, where the stem, the pool and the strided
 // convolutions pad unevenly on the right.
-TEST_F(BlockedResNetTest, MatchesLibTorchLayerByLayer) {
+TEST_F(BlockedNetworkTest, MatchesLibTorchLayerByLayer) {
   for (const int depth : {18, 50}) {
     auto net = eval_resnet(depth);
     for (const auto& shape : std::vector<std::vector<int64_t>>{{1, 3, 64, 64}, {5, 3, 45, 71}}) {
@@ -419,51 +419,51 @@ TEST_F(BlockedResNetTest, MatchesLibTorchLayerByLayer) {
       const auto [features, logits] = libtorch_reference(net, input);
       PackedWeightsScope scope;
       torch::NoGradGuard no_grad;
-      const auto blocked = blocked_resnet_features(*net, input);
+      const auto blocked = net->blocked_features().forward(input);
       ASSERT_TRUE(blocked.defined());
       expect_close(blocked, features, 1e-4);
       expect_close(net->forward(input), logits, 1e-4);  // forward() takes the same path
-      expect_close(blocked_resnet_features(*net, input), features, 1e-4);  // the kept plan and weights again
+      expect_close(net->blocked_features().forward(input), features, 1e-4);  // the kept plan and weights again
     }
   }
 }
 
-TEST_F(BlockedResNetTest, RunsOnlyAtInferenceInsideAPackedScope) {
+TEST_F(BlockedNetworkTest, RunsOnlyAtInferenceInsideAPackedScope) {
   auto net = eval_resnet(18);
   const auto input = torch::randn({2, 3, 32, 32});
   {
     torch::NoGradGuard no_grad;
-    EXPECT_FALSE(blocked_resnet_features(*net, input).defined()) << "outside a PackedWeightsScope";
+    EXPECT_FALSE(net->blocked_features().forward(input).defined()) << "outside a PackedWeightsScope";
   }
   PackedWeightsScope scope;
-  EXPECT_FALSE(blocked_resnet_features(*net, input).defined()) << "with gradients on";
+  EXPECT_FALSE(net->blocked_features().forward(input).defined()) << "with gradients on";
   torch::NoGradGuard no_grad;
-  EXPECT_TRUE(blocked_resnet_features(*net, input).defined());
+  EXPECT_TRUE(net->blocked_features().forward(input).defined());
   {
     torch::InferenceMode inference;  // as `test` and the benchmarks run it
-    EXPECT_TRUE(blocked_resnet_features(*net, torch::randn({2, 3, 32, 32})).defined());
+    EXPECT_TRUE(net->blocked_features().forward(torch::randn({2, 3, 32, 32})).defined());
   }
-  EXPECT_FALSE(blocked_resnet_features(*net, input.to(torch::kDouble)).defined());
+  EXPECT_FALSE(net->blocked_features().forward(input.to(torch::kDouble)).defined());
   net->layer2->ptr(0)->train();  // one block's batch norms in training mode: nothing may be folded
-  EXPECT_FALSE(blocked_resnet_features(*net, input).defined());
+  EXPECT_FALSE(net->blocked_features().forward(input).defined());
   net->eval();
   net->train();
-  EXPECT_FALSE(blocked_resnet_features(*net, input).defined()) << "in training mode";
+  EXPECT_FALSE(net->blocked_features().forward(input).defined()) << "in training mode";
   net->eval();
   WinogradSwitch off(false);
-  EXPECT_FALSE(blocked_resnet_features(*net, input).defined()) << "--kernels libtorch";
+  EXPECT_FALSE(net->blocked_features().forward(input).defined()) << "--kernels libtorch";
 }
 
-TEST_F(BlockedResNetTest, FollowsInPlaceWeightChanges) {
+TEST_F(BlockedNetworkTest, FollowsInPlaceWeightChanges) {
   auto net = eval_resnet(18);
   const auto input = torch::randn({1, 3, 40, 40});
   PackedWeightsScope scope;
   torch::NoGradGuard no_grad;
-  const auto before = blocked_resnet_features(*net, input);
+  const auto before = net->blocked_features().forward(input);
   auto block = net->layer3->ptr<BasicBlockImpl>(1);
   block->conv2->weight.mul_(-1.5);      // kept packed and folded copies must be made again
   block->bn2->running_mean.add_(0.3);
-  const auto after = blocked_resnet_features(*net, input);
+  const auto after = net->blocked_features().forward(input);
   EXPECT_FALSE(torch::allclose(after, before));
   expect_close(after, libtorch_reference(net, input).first, 1e-4);
 }

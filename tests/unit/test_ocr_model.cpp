@@ -555,3 +555,52 @@ TEST(OcrCheckpoint, OriginalStyleFilesLoad) {
     EXPECT_TRUE(torch::equal(expected, restored->forward(input, {}, false))) << path;
   }
 }
+
+// The recognizer's ResNet as one blocked oneDNN network (models/blocked_network.h), with its (2,1) pools and 2x2
+// convolutions, against the same layers on LibTorch's own kernels. At width 128 the first convolution has 8
+// channels, which fill no 16-channel block: on AVX-512 the network declines (oneDNN has only its reference
+// kernel for that) and forward() runs the layers one by one; on AVX2 (blocks of 8) it runs blocked.
+TEST(BlockedNetworkOcrResNet, MatchesLibTorchLayerByLayer) {
+  if (!cv_::models::fast_kernels_available()) GTEST_SKIP() << "no oneDNN kernels in this build or on this CPU";
+  torch::manual_seed(5);
+  for (const int64_t width : {256, 128}) {
+    ocr::OcrResNet net(1, width);
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& module : net->modules(/*include_self=*/false)) {
+        if (auto* bn = dynamic_cast<cv_::models::BatchNorm2dImpl*>(module.get())) {
+          bn->weight.uniform_(0.5, 1.0);
+          bn->bias.uniform_(-0.2, 0.2);
+          bn->running_mean.uniform_(-0.1, 0.1);
+          bn->running_var.uniform_(0.8, 2.0);
+        }
+      }
+    }
+    net->eval();
+    for (const int64_t batch : {1, 5}) {
+      SCOPED_TRACE(::testing::Message() << "width " << width << ", batch " << batch);
+      const auto input = torch::randn({batch, 1, 32, 100});
+      torch::Tensor expected;
+      {
+        cv_::models::set_fast_kernels_enabled(false);
+        torch::NoGradGuard no_grad;
+        expected = net->forward(input);
+        cv_::models::set_fast_kernels_enabled(true);
+      }
+      torch::Tensor actual;
+      {
+        torch::NoGradGuard no_grad;
+        cv_::models::PackedWeightsScope scope;
+        if (width == 256) {
+          ASSERT_TRUE(net->blocked_layers().forward(input).defined()) << "the blocked network declined";
+        }
+        actual = net->forward(input);
+      }
+      ASSERT_EQ(actual.sizes(), expected.sizes());
+      EXPECT_EQ(actual.size(2), 1);  // one row of 26 columns for the sequence stage
+      EXPECT_EQ(actual.size(3), 26);
+      const double scale = expected.abs().max().item<double>();
+      EXPECT_LE((actual - expected).abs().max().item<double>(), 1e-4 * scale);
+    }
+  }
+}

@@ -19,7 +19,7 @@ namespace cargovision::models {
 torch::Tensor conv_batch_norm(FastConv2d& conv, BatchNorm2d& bn, const torch::Tensor& input);
 
 // The folded convolution conv_batch_norm(conv, bn, input) would run (made or found as it makes or finds it), for
-// callers that run its weights themselves (models/blocked_resnet.h); a null holder where it would not fold.
+// callers that run its weights themselves (models/blocked_network.h); a null holder where it would not fold.
 FastConv2d folded_conv_batch_norm(FastConv2d& conv, BatchNorm2d& bn, const torch::Tensor& input);
 
 // How many folded convolutions are kept right now (for tests); PackedWeightsScope drops them at its end.

@@ -27,6 +27,17 @@ class FastConv2dImpl : public torch::nn::Conv2dImpl {
 };
 TORCH_MODULE(FastConv2d);
 
+// Small batches are latency-bound: oneDNN's Winograd inference kernels with pre-transformed weights win there,
+// and their weight layout (up to 4x the weights, made for the batch size) is what the packed scope pays for.
+inline constexpr int64_t kPackedInferenceMaxBatch = 4;
+
+// Undilated, ungrouped, zero-padded: the convolutions the oneDNN paths take.
+bool plain_convolution(const torch::nn::detail::ConvNdOptions<2>& options);
+
+// Where the Winograd kernels apply and pay: 3x3, stride 1, padding <= 1, >= 16 input and output channels (with
+// fewer, oneDNN would pad them to 16 and do more work than the direct kernel).
+bool winograd_shape(const torch::nn::detail::ConvNdOptions<2>& options);
+
 // On CPUs without oneDNN's Winograd kernels (AVX2 and older): `input` through `conv` as winograd_conv2d
 // (models/winograd.h) where that pays, forward and backward; an undefined tensor elsewhere.
 torch::Tensor own_winograd_conv2d(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "cargovision/models/batch_norm.h"
+#include "cargovision/models/blocked_network.h"
 #include "cargovision/models/fast_conv2d.h"
 
 namespace cargovision::models {
@@ -43,6 +44,8 @@ class ResNetImpl : public torch::nn::Module {
   explicit ResNetImpl(const ResNetOptions& options = {});
   torch::Tensor forward(torch::Tensor x);
   int64_t feature_channels() const { return feature_channels_; }
+  // conv1 to layer4 as one BlockedNetwork (models/blocked_network.h): how forward() runs them at inference.
+  BlockedNetwork blocked_features() const;
 
   FastConv2d conv1{nullptr};
   BatchNorm2d bn1{nullptr};

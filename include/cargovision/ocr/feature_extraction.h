@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cargovision/models/batch_norm.h"
+#include "cargovision/models/blocked_network.h"
 #include "cargovision/models/fast_conv2d.h"
 
 namespace cargovision::ocr {
@@ -45,6 +46,8 @@ class OcrResNetImpl : public torch::nn::Module {
  public:
   OcrResNetImpl(int64_t input_channel, int64_t output_channel);
   torch::Tensor forward(torch::Tensor x);
+  // Every layer as one BlockedNetwork (models/blocked_network.h): how forward() runs them at inference.
+  models::BlockedNetwork blocked_layers() const;
 
  private:
   torch::nn::Sequential make_layer(int64_t& inplanes, int64_t planes, int blocks);
