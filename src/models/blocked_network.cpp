@@ -273,36 +273,32 @@ BlockedNetwork& BlockedNetwork::max_pool(torch::ExpandingArray<2> kernel, torch:
 }
 
 BlockedNetwork& BlockedNetwork::residual_layer(const torch::nn::Sequential& layer) {
-  const auto downsample_of = [](const torch::nn::Sequential& downsample) {
-    return std::make_pair(FastConv2d(downsample->ptr<FastConv2dImpl>(0)), BatchNorm2d(downsample->ptr<BatchNorm2dImpl>(1)));
+  // Where a block's last convolution adds its result: its input itself, or the input's downsampled copy,
+  // written to the buffer neither the input nor `busy` holds.
+  const auto shortcut = [this](const torch::nn::Sequential& downsample, int x, int busy) {
+    if (!downsample) return x;
+    const int out = free_buffer({x, busy});
+    steps_.push_back(convolution(FastConv2d(downsample->ptr<FastConv2dImpl>(0)),
+                                 BatchNorm2d(downsample->ptr<BatchNorm2dImpl>(1)), x, out, false, false));
+    return out;
   };
   for (const auto& child : layer->children()) {
     const int x = current_;
-    int out = x;
     if (auto* block = dynamic_cast<BottleneckImpl*>(child.get())) {
       const int a = free_buffer({x});
       steps_.push_back(convolution(block->conv1, block->bn1, x, a, true, false));
       const int b = free_buffer({x, a});
       steps_.push_back(convolution(block->conv2, block->bn2, a, b, true, false));
-      if (block->downsample) {
-        out = free_buffer({x, b});
-        const auto [conv, bn] = downsample_of(block->downsample);
-        steps_.push_back(convolution(conv, bn, x, out, false, false));
-      }
-      steps_.push_back(convolution(block->conv3, block->bn3, b, out, true, true));
+      current_ = shortcut(block->downsample, x, b);
+      steps_.push_back(convolution(block->conv3, block->bn3, b, current_, true, true));
     } else if (auto* basic = dynamic_cast<BasicBlockImpl*>(child.get())) {
       const int a = free_buffer({x});
       steps_.push_back(convolution(basic->conv1, basic->bn1, x, a, true, false));
-      if (basic->downsample) {
-        out = free_buffer({x, a});
-        const auto [conv, bn] = downsample_of(basic->downsample);
-        steps_.push_back(convolution(conv, bn, x, out, false, false));
-      }
-      steps_.push_back(convolution(basic->conv2, basic->bn2, a, out, true, true));
+      current_ = shortcut(basic->downsample, x, a);
+      steps_.push_back(convolution(basic->conv2, basic->bn2, a, current_, true, true));
     } else {
       supported_ = false;
     }
-    current_ = out;
   }
   return *this;
 }
