@@ -10,7 +10,6 @@
 #include "cargovision/models/conv_batch_norm.h"
 #include "cargovision/models/fast_kernels.h"
 #include "cargovision/models/resnet.h"
-#include "cargovision/models/winograd.h"
 #include "onednn_support.h"
 
 namespace cargovision::models {
@@ -101,10 +100,9 @@ struct NetworkPlanKeyHash {
   std::size_t operator()(const NetworkPlanKey& key) const { return onednn::hash_fields(key.fields); }
 };
 
-NetworkPlanKey plan_key(const std::vector<Step>& steps, const torch::Tensor& input, bool prefer_own_winograd) {
+NetworkPlanKey plan_key(const std::vector<Step>& steps, const torch::Tensor& input) {
   NetworkPlanKey key;
   key.fields.assign(input.sizes().begin(), input.sizes().end());
-  key.fields.push_back(prefer_own_winograd);
   for (const Step& step : steps) {
     key.fields.insert(key.fields.end(), {step.kind, step.src, step.dst, step.relu, step.add_to_dst});
     if (step.kind == Step::kMaxPool) {
@@ -120,14 +118,8 @@ NetworkPlanKey plan_key(const std::vector<Step>& steps, const torch::Tensor& inp
   return key;
 }
 
-int64_t window_count(int64_t size, int64_t kernel, int64_t stride, int64_t padding) {
-  return (size + 2 * padding - kernel) / stride + 1;
-}
-
-// oneDNN wants the right padding that makes LibTorch's floored output size exact.
-int64_t right_padding(int64_t size, int64_t kernel, int64_t stride, int64_t padding, int64_t windows) {
-  return (windows - 1) * stride + kernel - size - padding;
-}
+using onednn::right_padding;
+using onednn::window_count;
 
 // oneDNN's reference implementations run where no optimised kernel takes a layout (a blocked activation whose
 // channels do not fill its blocks: 8 channels in blocks of 16 ran 20x slower than LibTorch); the network then
@@ -162,8 +154,8 @@ ConvStep build_convolution(const Step& step, const memory::dims& src_dims, bool 
         dnnl::convolution_forward::desc(
             prop, algorithm, built.src, onednn::any_layout(weights),
             onednn::plain({o.out_channels()}), built.dst, {stride_h, stride_w}, {padding[0], padding[1]},
-            {right_padding(src_dims[2], kernel_h, stride_h, padding[0], out_h),
-             right_padding(src_dims[3], kernel_w, stride_w, padding[1], out_w)}),
+            {right_padding(src_dims[2], kernel_h, stride_h, padding[0]),
+             right_padding(src_dims[3], kernel_w, stride_w, padding[1])}),
         attributes, onednn::cpu_engine());
   };
   bool described = false;
@@ -191,19 +183,17 @@ PoolStep build_pool(const Step& step, const memory::dims& src_dims) {
   const dnnl::pooling_forward::primitive_desc pd(
       dnnl::pooling_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, built.src,
                                   built.dst, {p[2], p[3]}, {p[0], p[1]}, {p[4], p[5]},
-                                  {right_padding(src_dims[2], p[0], p[2], p[4], out_h),
-                                   right_padding(src_dims[3], p[1], p[3], p[5], out_w)}),
+                                  {right_padding(src_dims[2], p[0], p[2], p[4]),
+                                   right_padding(src_dims[3], p[1], p[3], p[5])}),
       onednn::cpu_engine());
   if (reference_kernel(pd)) throw dnnl::error(dnnl_unimplemented, "no fast kernel for this step");
   built.primitive = dnnl::pooling_forward(pd);
   return built;
 }
 
-// nullptr where the network does not run here: a feature map too small for a step, or (asked for) a 3x3
-// convolution the own Winograd would take. A step oneDNN cannot build throws dnnl::error (the cache remembers
-// both). 3x3 stride-1 convolutions run on oneDNN's Winograd where the CPU has it, direct elsewhere.
-std::unique_ptr<NetworkPlan> build_network_plan(const std::vector<Step>& steps, const torch::Tensor& input,
-                                                bool prefer_own_winograd) {
+// nullptr where a feature map gets too small for a step; a step oneDNN cannot build, or would run on its
+// reference kernel, throws dnnl::error (the cache remembers both). 3x3 stride-1 convolutions run on oneDNN's Winograd where the CPU has it, direct elsewhere.
+std::unique_ptr<NetworkPlan> build_network_plan(const std::vector<Step>& steps, const torch::Tensor& input) {
   auto plan = std::make_unique<NetworkPlan>();
   std::array<memory::dims, kBuffers> held;
   const memory::dims input_dims(input.sizes().begin(), input.sizes().end());
@@ -225,10 +215,6 @@ std::unique_ptr<NetworkPlan> build_network_plan(const std::vector<Step>& steps, 
       const int64_t out_h = window_count(src_dims[2], (*o.kernel_size())[0], (*o.stride())[0], padding[0]);
       const int64_t out_w = window_count(src_dims[3], (*o.kernel_size())[1], (*o.stride())[1], padding[1]);
       if (src_dims[1] != o.in_channels() || out_h < 1 || out_w < 1) return nullptr;
-      if (prefer_own_winograd && winograd_shape(o) && !winograd_kernels_available() &&
-          winograd_conv2d_pays(src_dims[0], o.in_channels(), o.out_channels(), out_h, out_w)) {
-        return nullptr;
-      }
       plan->convolutions.push_back(build_convolution(step, src_dims, caller_input));
       dst = plan->convolutions.back().dst;
     }
@@ -241,11 +227,9 @@ std::unique_ptr<NetworkPlan> build_network_plan(const std::vector<Step>& steps, 
   return plan;
 }
 
-const NetworkPlan* find_network_plan(const std::vector<Step>& steps, const torch::Tensor& input,
-                                     bool prefer_own_winograd) {
+const NetworkPlan* find_network_plan(const std::vector<Step>& steps, const torch::Tensor& input) {
   static onednn::PlanCache<NetworkPlanKey, NetworkPlan, NetworkPlanKeyHash> plans;
-  return plans.find(plan_key(steps, input, prefer_own_winograd),
-                    [&](const NetworkPlanKey&) { return build_network_plan(steps, input, prefer_own_winograd); });
+  return plans.find(plan_key(steps, input), [&](const NetworkPlanKey&) { return build_network_plan(steps, input); });
 }
 
 }  // namespace
@@ -303,19 +287,26 @@ BlockedNetwork& BlockedNetwork::residual_layer(const torch::nn::Sequential& laye
   return *this;
 }
 
-BlockedNetwork& BlockedNetwork::prefer_own_winograd() {
-  prefer_own_winograd_ = true;
+BlockedNetwork& BlockedNetwork::only_with_onednn_winograd() {
+  only_with_onednn_winograd_ = true;
   return *this;
+}
+
+bool BlockedNetwork::may_run(const torch::Tensor& input) {
+#if CARGOVISION_HAVE_ONEDNN
+  return fast_kernels_enabled() && packed_weights_scope_open() && !torch::GradMode::is_enabled() &&
+         input.dim() == 4 && input.device().is_cpu() && input.layout() == torch::kStrided &&
+         input.scalar_type() == torch::kFloat && input.size(0) > 0 && fast_kernels_available() &&
+         blocked_tag() != dnnl::memory::format_tag::undef;
+#else
+  (void)input;
+  return false;
+#endif
 }
 
 torch::Tensor BlockedNetwork::forward(const torch::Tensor& input) const {
 #if CARGOVISION_HAVE_ONEDNN
-  if (!supported_ || steps_.empty() || steps_.front().kind != Step::kConvolution || !fast_kernels_enabled() ||
-      !packed_weights_scope_open() || torch::GradMode::is_enabled() || input.dim() != 4 ||
-      !input.device().is_cpu() || input.layout() != torch::kStrided || input.scalar_type() != torch::kFloat ||
-      input.size(0) == 0 || !fast_kernels_available() || blocked_tag() == dnnl::memory::format_tag::undef) {
-    return {};
-  }
+  if (!supported_ || steps_.empty() || steps_.front().kind != Step::kConvolution || !may_run(input)) return {};
   std::vector<FastConv2d> folded;
   folded.reserve(steps_.size());
   for (const Step& step : steps_) {
@@ -326,7 +317,8 @@ torch::Tensor BlockedNetwork::forward(const torch::Tensor& input) const {
     folded.push_back(folded_conv_batch_norm(conv, bn, input));
     if (folded.back().is_empty()) return {};
   }
-  const NetworkPlan* plan = find_network_plan(steps_, input, prefer_own_winograd_);
+  if (only_with_onednn_winograd_ && !winograd_kernels_available()) return {};
+  const NetworkPlan* plan = find_network_plan(steps_, input);
   if (plan == nullptr) return {};
   RECORD_FUNCTION("cargovision::blocked_network", std::vector<c10::IValue>({input}));  // named in profiles
   const auto contiguous_input = input.contiguous();

@@ -56,15 +56,15 @@ struct Plan {
 
 std::unique_ptr<Plan> build_plan(const PlanKey& key) {
   // LibTorch's output size floors; oneDNN wants the right padding that makes it exact.
-  const int64_t out_h = (key.height + 2 * key.pad_h - key.kernel_h) / key.stride_h + 1;
-  const int64_t out_w = (key.width + 2 * key.pad_w - key.kernel_w) / key.stride_w + 1;
+  const int64_t out_h = onednn::window_count(key.height, key.kernel_h, key.stride_h, key.pad_h);
+  const int64_t out_w = onednn::window_count(key.width, key.kernel_w, key.stride_w, key.pad_w);
   if (key.height + 2 * key.pad_h < key.kernel_h || key.width + 2 * key.pad_w < key.kernel_w) return nullptr;
   const memory::dims src{key.batch, key.in_channels, key.height, key.width};
   const memory::dims weights{key.out_channels, key.in_channels, key.kernel_h, key.kernel_w};
   const memory::dims dst{key.batch, key.out_channels, out_h, out_w};
   const memory::dims strides{key.stride_h, key.stride_w}, padding{key.pad_h, key.pad_w};
-  const memory::dims padding_right{(out_h - 1) * key.stride_h + key.kernel_h - key.height - key.pad_h,
-                                   (out_w - 1) * key.stride_w + key.kernel_w - key.width - key.pad_w};
+  const memory::dims padding_right{onednn::right_padding(key.height, key.kernel_h, key.stride_h, key.pad_h),
+                                   onednn::right_padding(key.width, key.kernel_w, key.stride_w, key.pad_w)};
   if (padding_right[0] < 0 || padding_right[1] < 0) return nullptr;
   const auto bias = key.bias ? plain({key.out_channels}) : memory::desc();
   const auto algorithm = key.pass == PlanKey::kPackedDirect ? dnnl::algorithm::convolution_direct

@@ -38,6 +38,15 @@ struct Reorder {
   void run(void* source, void* target) const;
 };
 
+// How many windows of `kernel` fit along `size` at `stride` with `padding` on both sides (LibTorch floors), and
+// the right padding oneDNN then wants: the one that makes that count exact.
+inline int64_t window_count(int64_t size, int64_t kernel, int64_t stride, int64_t padding) {
+  return (size + 2 * padding - kernel) / stride + 1;
+}
+inline int64_t right_padding(int64_t size, int64_t kernel, int64_t stride, int64_t padding) {
+  return (window_count(size, kernel, stride, padding) - 1) * stride + kernel - size - padding;
+}
+
 // Hash of a plan key's integer fields.
 template <typename Fields>
 std::size_t hash_fields(const Fields& fields) {

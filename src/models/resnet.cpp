@@ -99,7 +99,7 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) {
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  const auto features = blocked_features().forward(x);
+  const auto features = BlockedNetwork::may_run(x) ? blocked_features().forward(x) : torch::Tensor();
   if (features.defined()) {
     x = features;
   } else {

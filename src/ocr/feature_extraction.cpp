@@ -145,12 +145,14 @@ models::BlockedNetwork OcrResNetImpl::blocked_layers() const {
       .residual_layer(layer4)
       .conv_batch_norm_relu(conv4_1, bn4_1)
       .conv_batch_norm_relu(conv4_2, bn4_2)
-      .prefer_own_winograd();
+      .only_with_onednn_winograd();
 }
 
 torch::Tensor OcrResNetImpl::forward(torch::Tensor x) {
-  const auto blocked = blocked_layers().forward(x);  // at inference: the same layers, run as one network
-  if (blocked.defined()) return blocked;
+  if (models::BlockedNetwork::may_run(x)) {  // at inference: the same layers, run as one network
+    const auto blocked = blocked_layers().forward(x);
+    if (blocked.defined()) return blocked;
+  }
   namespace F = torch::nn::functional;
   x = models::conv_batch_norm(conv0_1, bn0_1, x).relu_();
   x = models::conv_batch_norm(conv0_2, bn0_2, x).relu_();

@@ -38,12 +38,18 @@ class BlockedNetwork {
   // A Sequential of BasicBlock or Bottleneck modules (models/resnet.h); anything else in it makes forward()
   // decline.
   BlockedNetwork& residual_layer(const torch::nn::Sequential& layer);
-  // Decline where the own Winograd (models/winograd.h) pays for one of the 3x3 convolutions: on CPUs without
-  // oneDNN's Winograd, networks of 3x3 convolutions at large batches run faster layer by layer on it (the
-  // recognizer's ResNet at batch 64, oneDNN capped at AVX2: 50 ms per image against 62 direct).
-  BlockedNetwork& prefer_own_winograd();
+  // Decline on CPUs without oneDNN's Winograd kernels (AVX2 and older), where a network of 3x3 convolutions
+  // runs faster layer by layer: the own Winograd at large batches (the recognizer's ResNet at batch 64, oneDNN
+  // capped at AVX2: 50 ms per image against 62 for direct convolutions), and at batch 1 the blocked direct
+  // kernels measured no faster (recognizer 0.79x the original's time in scripts/bench.sh, 0.61x layer by layer).
+  BlockedNetwork& only_with_onednn_winograd();
 
   torch::Tensor forward(const torch::Tensor& input) const;
+
+  // What forward() asks of the run and the input before anything of the network (inference inside a
+  // PackedWeightsScope, fast kernels on, float32 on the CPU): modules check it before describing their layers,
+  // which their training forward passes would otherwise do for nothing on every batch.
+  static bool may_run(const torch::Tensor& input);
 
   struct Step {
     enum Kind { kConvolution, kMaxPool } kind = kConvolution;
@@ -59,7 +65,7 @@ class BlockedNetwork {
   std::vector<Step> steps_;
   int current_ = -1;  // the buffer the last step wrote
   bool supported_ = true;
-  bool prefer_own_winograd_ = false;
+  bool only_with_onednn_winograd_ = false;
 };
 
 }  // namespace cargovision::models
