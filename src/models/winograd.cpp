@@ -1,6 +1,7 @@
 #include "cargovision/models/winograd.h"
 
-#include <ATen/Parallel.h>
+#include "cargovision/core/intra_op_parallel.h"
+
 
 #include <algorithm>
 #include <array>
@@ -173,7 +174,7 @@ Geometry geometry_of(int64_t batch, int64_t channels, int64_t height, int64_t wi
 template <typename Body>
 void for_each_chunk(int64_t channels, const Geometry& g, Body body) {
   const int64_t chunks = g.chunks();
-  at::parallel_for(0, channels * chunks, 1, [&](int64_t begin, int64_t end) {
+  intra_op_parallel_for(0, channels * chunks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t channel = task / chunks, first = task % chunks * kChunk;
       body(channel, first, std::min(kChunk, g.tiles() - first));
@@ -191,23 +192,33 @@ std::array<float*, kPoints> point_rows(float* data, int64_t channels, int64_t ti
 // [N, C, H, W] -> [36, C, tiles]: every 6x6 input tile (zero outside the image) as B^T d B.
 torch::Tensor transform_input(const torch::Tensor& input, const Geometry& g) {
   auto transformed = torch::empty({kPoints, g.in_channels, g.tiles()}, input.options());
-  const float* source = input.data_ptr<float>();
+  // Channel-major, a chunk's tiles come from one stretch of memory instead of a small plane in each of many
+  // images (the layer-3 shape at batch 64 transformed 15-25 % faster so).
+  const auto by_channel = input.transpose(0, 1).contiguous();
+  const float* source = by_channel.data_ptr<float>();
   float* target = transformed.data_ptr<float>();
   for_each_chunk(g.in_channels, g, [&](int64_t c, int64_t first, int64_t count) {
     thread_local ChunkArrays tiles(kPoints), scratch(kPoints);
+    float* const* tile_rows = tiles.rows.data();
     TileCursor cursor(first, g.tiles_h, g.tiles_w);
     for (int64_t q = 0; q < count; ++q, cursor.next(g.tiles_h, g.tiles_w)) {
-      const float* image = source + (cursor.n * g.in_channels + c) * g.height * g.width;
+      const float* image = source + (c * g.batch + cursor.n) * g.height * g.width;
       const int64_t top = cursor.th * kTile - g.pad_h, left = cursor.tw * kTile - g.pad_w;
-      const bool inside = top >= 0 && left >= 0 && top + kInputTile <= g.height && left + kInputTile <= g.width;
-      for (int64_t r = 0; r < kInputTile; ++r) {
-        const int64_t y = top + r;
-        for (int64_t s = 0; s < kInputTile; ++s) {
-          const int64_t x = left + s;
-          tiles.rows[r * kInputTile + s][q] =
-              inside || (y >= 0 && y < g.height && x >= 0 && x < g.width) ? image[y * g.width + x] : 0.f;
+      if (top >= 0 && left >= 0 && top + kInputTile <= g.height && left + kInputTile <= g.width) {
+        const float* corner = image + top * g.width + left;
+        for (int64_t r = 0; r < kInputTile; ++r) {
+          for (int64_t s = 0; s < kInputTile; ++s) tile_rows[r * kInputTile + s][q] = corner[r * g.width + s];
         }
+        continue;
       }
+      // A border tile: the part inside the image, zeros around it.
+      const int64_t first_row = std::max<int64_t>(0, -top), end_row = std::min(kInputTile, g.height - top);
+      const int64_t first_col = std::max<int64_t>(0, -left), end_col = std::min(kInputTile, g.width - left);
+      float patch[kPoints] = {};
+      for (int64_t r = first_row; r < end_row; ++r) {
+        for (int64_t s = first_col; s < end_col; ++s) patch[r * kInputTile + s] = image[(top + r) * g.width + left + s];
+      }
+      for (int64_t p = 0; p < kPoints; ++p) tile_rows[p][q] = patch[p];
     }
     auto out = point_rows(target, g.in_channels, g.tiles(), c, first);
     two_sided(apply_bt, apply_bt, tiles.rows.data(), kInputTile, kInputTile, scratch.rows.data(), kInputTile,
@@ -222,7 +233,7 @@ torch::Tensor transform_input_transposed(const torch::Tensor& transformed, const
   float* source = transformed.data_ptr<float>();
   float* target = image_gradient.data_ptr<float>();
   // Neighbouring tiles overlap by two pixels, so one thread per channel: no two threads add to the same pixel.
-  at::parallel_for(0, g.in_channels, 1, [&](int64_t begin, int64_t end) {
+  intra_op_parallel_for(0, g.in_channels, 1, [&](int64_t begin, int64_t end) {
     thread_local ChunkArrays tiles(kPoints), scratch(kPoints);
     for (int64_t c = begin; c < end; ++c) {
       for (int64_t first = 0; first < g.tiles(); first += kChunk) {
@@ -256,7 +267,7 @@ torch::Tensor transform_weight(const torch::Tensor& weight) {
   auto transformed = torch::empty({kPoints, weight.size(0), weight.size(1)}, weight.options());
   const float* source = weight.data_ptr<float>();
   float* target = transformed.data_ptr<float>();
-  at::parallel_for(0, (pairs + kChunk - 1) / kChunk, 1, [&](int64_t begin, int64_t end) {
+  intra_op_parallel_for(0, (pairs + kChunk - 1) / kChunk, 1, [&](int64_t begin, int64_t end) {
     thread_local ChunkArrays kernels(9), scratch(18);
     for (int64_t chunk = begin; chunk < end; ++chunk) {
       const int64_t first = chunk * kChunk, count = std::min(kChunk, pairs - first);
@@ -277,7 +288,7 @@ torch::Tensor transform_weight_transposed(const torch::Tensor& transformed, int6
   auto weight_gradient = torch::empty({out_channels, in_channels, 3, 3}, transformed.options());
   float* source = transformed.data_ptr<float>();
   float* target = weight_gradient.data_ptr<float>();
-  at::parallel_for(0, (pairs + kChunk - 1) / kChunk, 1, [&](int64_t begin, int64_t end) {
+  intra_op_parallel_for(0, (pairs + kChunk - 1) / kChunk, 1, [&](int64_t begin, int64_t end) {
     thread_local ChunkArrays kernels(9), scratch(18);
     for (int64_t chunk = begin; chunk < end; ++chunk) {
       const int64_t first = chunk * kChunk, count = std::min(kChunk, pairs - first);
@@ -356,11 +367,12 @@ Geometry geometry_for(const torch::Tensor& input, int64_t pad_h, int64_t pad_w) 
 // The 36 products U[p] V[p], one whole product per thread: with OpenBLAS on OpenMP, bmm splits each of the 36
 // products over the threads and meets at a barrier after each, and at small products the threads spend a tenth of
 // the time waiting there (profiled at batch 64, 512 channels); inside the parallel region each sgemm runs on
-// its own thread.
+// its own thread (intra_op_parallel_for runs the slices in the caller's inference/grad mode, which mm_out into
+// an inference tensor needs).
 // Either factor may be a transposed view: [36, M, K] x [36, K, N] -> [36, M, N].
 torch::Tensor pointwise_products(const torch::Tensor& left, const torch::Tensor& right) {
   auto products = torch::empty({kPoints, left.size(1), right.size(2)}, right.options());
-  at::parallel_for(0, kPoints, 1, [&](int64_t begin, int64_t end) {
+  intra_op_parallel_for(0, kPoints, 1, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
       auto out = products.select(0, p);
       at::mm_out(out, left.select(0, p), right.select(0, p));
@@ -479,12 +491,13 @@ torch::Tensor winograd_conv2d_inference(const torch::Tensor& input, const torch:
 
 bool winograd_conv2d_pays(int64_t batch, int64_t in_channels, int64_t out_channels, int64_t out_height,
                           int64_t out_width) {
-  // Measured against LibTorch's direct convolution (oneDNN capped at AVX2, 2 threads): with 64 channels the
-  // transforms cost more than the products save (1.1-1.4x slower); from 128 on it pays once the batch has about
-  // 40,000 tile-channels (512 channels x 112 tiles: 0.75x inference, 0.62x training; 448 tiles: 0.59x / 0.49x).
+  // Measured against oneDNN's packed direct convolution (oneDNN and OpenBLAS capped at AVX2, 2 threads, median
+  // of 9), the recognizer's and ResNet's shapes at batch 1-32: from 16 tiles on Winograd took 0.45-0.80x the time
+  // with 128-512 channels (128 channels on 16x50 at batch 1: 0.66x); with fewer tiles reading the 4x larger
+  // transformed weights dominates (512 channels on 4x26 at batch 1, 7 tiles: 1.6x; 256 on 8x25, 14 tiles: 1.1x),
+  // and with 64 channels the two were even (0.8-1.1x).
   const int64_t tiles = batch * ((out_height + kTile - 1) / kTile) * ((out_width + kTile - 1) / kTile);
-  const int64_t channels = std::min(in_channels, out_channels);
-  return channels >= 128 && tiles * channels >= 40000;
+  return std::min(in_channels, out_channels) >= 128 && tiles >= 16;
 }
 
 }  // namespace cargovision::models

@@ -1,5 +1,5 @@
 // The loaders' threads: the pool that decodes or draws a batch's samples and the queue that hands
-// batches to the model.
+// batches to the model; and the kernels' loops on LibTorch's own threads.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,6 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include <torch/torch.h>
+
+#include "cargovision/core/intra_op_parallel.h"
 #include "cargovision/core/prefetcher.h"
 #include "cargovision/core/thread_pool.h"
 
@@ -50,6 +53,66 @@ TEST(ThreadPool, FirstErrorIsRethrownAndThePoolStaysUsable) {
   std::atomic<int> runs{0};
   pool.parallel_for(8, [&](std::size_t) { ++runs; });
   EXPECT_EQ(runs.load(), 8);
+}
+
+// Sets LibTorch's intra-op thread count for one test.
+class IntraOpThreads {
+ public:
+  explicit IntraOpThreads(int count) : previous_(torch::get_num_threads()) { torch::set_num_threads(count); }
+  ~IntraOpThreads() { torch::set_num_threads(previous_); }
+
+ private:
+  int previous_;
+};
+
+// The Winograd transforms ran on one thread for months: at::parallel_for is serial in a file compiled without
+// OpenMP, and nothing failed. This checks the loop really spreads.
+TEST(IntraOpParallelFor, CoversTheRangeOnceOnSeveralThreads) {
+  IntraOpThreads two(2);
+  std::vector<std::atomic<int>> runs(64);
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  intra_op_parallel_for(0, static_cast<int64_t>(runs.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) ++runs[static_cast<std::size_t>(i)];
+    std::lock_guard<std::mutex> lock(mutex);
+    threads.insert(std::this_thread::get_id());
+  });
+  for (const auto& count : runs) EXPECT_EQ(count.load(), 1);
+  EXPECT_EQ(threads.size(), 2u);
+}
+
+TEST(IntraOpParallelFor, SlicesRunInTheCallersModes) {
+  IntraOpThreads two(2);
+  torch::InferenceMode inference;
+  const auto left = torch::ones({2, 3, 3}), right = torch::ones({2, 3, 3});
+  auto products = torch::zeros({2, 3, 3});  // an inference tensor: writable only in inference mode
+  std::atomic<int> in_inference_mode{0};
+  intra_op_parallel_for(0, 2, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      if (c10::InferenceMode::is_enabled()) ++in_inference_mode;
+      auto out = products.select(0, p);
+      at::mm_out(out, left.select(0, p), right.select(0, p));
+    }
+  });
+  EXPECT_EQ(in_inference_mode.load(), 2);
+  EXPECT_TRUE(torch::allclose(products, torch::full({2, 3, 3}, 3.f)));
+}
+
+TEST(IntraOpParallelFor, RethrowsASlicesErrorAndNestedLoopsRunInline) {
+  IntraOpThreads two(2);
+  EXPECT_THROW(intra_op_parallel_for(0, 8, 1,
+                                     [](int64_t begin, int64_t) {
+                                       if (begin > 0) throw std::runtime_error("tile 4: bad");
+                                     }),
+               std::runtime_error);
+  std::atomic<int> inline_runs{0};
+  intra_op_parallel_for(0, 2, 1, [&](int64_t, int64_t) {
+    const auto outer = std::this_thread::get_id();
+    intra_op_parallel_for(0, 4, 1, [&](int64_t begin, int64_t end) {
+      if (std::this_thread::get_id() == outer && begin == 0 && end == 4) ++inline_runs;
+    });
+  });
+  EXPECT_EQ(inline_runs.load(), 2);
 }
 
 TEST(Prefetcher, HandsOverItemsInOrderThenEnds) {

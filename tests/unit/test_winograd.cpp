@@ -74,6 +74,25 @@ TEST(Winograd, InferenceWithATransformedWeightMatchesTheNaiveLoop) {
   EXPECT_THROW(winograd_transformed_weight(torch::randn({5, 6, 5, 5})), c10::Error);
 }
 
+// As the apps run it: in inference mode on two threads, where the products are written from LibTorch's worker
+// threads into an inference tensor (the workers must run in the caller's mode) and the transforms are split.
+TEST(Winograd, InferenceModeOnTwoThreadsGivesTheSameValues) {
+  torch::manual_seed(19);
+  const auto input = torch::randn({4, 8, 6, 11});
+  const auto weight = torch::randn({7, 8, 3, 3});
+  const auto bias = torch::randn({7});
+  const auto expected = naive_conv3x3(input, weight, bias, 1, 1);
+  const int previous_threads = torch::get_num_threads();
+  torch::set_num_threads(2);
+  {
+    torch::InferenceMode inference;
+    const auto transformed = winograd_transformed_weight(weight);
+    expect_close(winograd_conv2d_inference(input, transformed, bias, 1, 1), expected);
+    expect_close(winograd_conv2d(input, weight, bias, 1, 1), expected);
+  }
+  torch::set_num_threads(previous_threads);
+}
+
 TEST(Winograd, NonContiguousInputIsReadAsItsValues) {
   torch::manual_seed(13);
   const auto input = torch::randn({3, 6, 10, 4}).permute({0, 1, 3, 2});  // [3, 6, 4, 10], strided
@@ -132,11 +151,13 @@ TEST(Winograd, BadArgumentsAreNamed) {
 
 TEST(Winograd, PaysOnlyWithEnoughTilesAndChannels) {
   EXPECT_FALSE(winograd_conv2d_pays(1, 512, 512, 4, 26));   // the recognizer at batch 1: 7 tiles
+  EXPECT_TRUE(winograd_conv2d_pays(3, 512, 512, 4, 26));    // at batch 3: 21
   EXPECT_TRUE(winograd_conv2d_pays(64, 512, 512, 4, 26));   // and at batch 64: 448
+  EXPECT_TRUE(winograd_conv2d_pays(1, 128, 128, 16, 50));   // its 128-channel layers at batch 1: 52 tiles
   EXPECT_FALSE(winograd_conv2d_pays(64, 64, 512, 4, 26));   // too few channels: the transforms dominate
   EXPECT_FALSE(winograd_conv2d_pays(32, 64, 64, 56, 56));   // ResNet's first stage, however large the batch
-  EXPECT_TRUE(winograd_conv2d_pays(32, 256, 256, 14, 14));  // its third stage at batch 32: 512 tiles
-  EXPECT_FALSE(winograd_conv2d_pays(1, 256, 256, 14, 14));  // and at batch 1: 16
+  EXPECT_TRUE(winograd_conv2d_pays(1, 256, 256, 14, 14));   // its third stage at batch 1: 16 tiles
+  EXPECT_FALSE(winograd_conv2d_pays(2, 512, 512, 7, 7));    // its last at batch 2: 8
 }
 
 // Which kernel FastConv2d picks on a CPU without oneDNN's Winograd (ctest's kernels.avx2 runs this capped at
