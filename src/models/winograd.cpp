@@ -491,13 +491,14 @@ torch::Tensor winograd_conv2d_inference(const torch::Tensor& input, const torch:
 
 bool winograd_conv2d_pays(int64_t batch, int64_t in_channels, int64_t out_channels, int64_t out_height,
                           int64_t out_width) {
-  // Measured against oneDNN's packed direct convolution (oneDNN and OpenBLAS capped at AVX2, 2 threads, median
-  // of 9), the recognizer's and ResNet's shapes at batch 1-32: from 16 tiles on Winograd took 0.45-0.80x the time
-  // with 128-512 channels (128 channels on 16x50 at batch 1: 0.66x); with fewer tiles reading the 4x larger
-  // transformed weights dominates (512 channels on 4x26 at batch 1, 7 tiles: 1.6x; 256 on 8x25, 14 tiles: 1.1x),
-  // and with 64 channels the two were even (0.8-1.1x).
+  // Measured against oneDNN's packed direct convolution with its weights packed once (oneDNN and OpenBLAS capped
+  // at AVX2, 2 threads, median of 9), the recognizer's and ResNet's shapes at batch 1-32: from 32 tiles on
+  // Winograd took 0.46-0.86x the time with 128-512 channels (128 channels on 16x50 at batch 1: 0.86x; 512 on
+  // 4x26 at batch 8: 0.61x); below that reading the 4x larger transformed weights dominates (512 channels on
+  // 4x26 at batch 1, 7 tiles: 2.0x; 256 on 8x25 at batch 2, 28 tiles: 1.0x), and with 64 channels the two were
+  // even at every batch (0.88-1.02x).
   const int64_t tiles = batch * ((out_height + kTile - 1) / kTile) * ((out_width + kTile - 1) / kTile);
-  return std::min(in_channels, out_channels) >= 128 && tiles >= 16;
+  return std::min(in_channels, out_channels) >= 128 && tiles >= 32;
 }
 
 }  // namespace cargovision::models

@@ -151,13 +151,14 @@ TEST(Winograd, BadArgumentsAreNamed) {
 
 TEST(Winograd, PaysOnlyWithEnoughTilesAndChannels) {
   EXPECT_FALSE(winograd_conv2d_pays(1, 512, 512, 4, 26));   // the recognizer at batch 1: 7 tiles
-  EXPECT_TRUE(winograd_conv2d_pays(3, 512, 512, 4, 26));    // at batch 3: 21
+  EXPECT_FALSE(winograd_conv2d_pays(4, 512, 512, 4, 26));   // at batch 4: 28
+  EXPECT_TRUE(winograd_conv2d_pays(5, 512, 512, 4, 26));    // at batch 5: 35
   EXPECT_TRUE(winograd_conv2d_pays(64, 512, 512, 4, 26));   // and at batch 64: 448
   EXPECT_TRUE(winograd_conv2d_pays(1, 128, 128, 16, 50));   // its 128-channel layers at batch 1: 52 tiles
   EXPECT_FALSE(winograd_conv2d_pays(64, 64, 512, 4, 26));   // too few channels: the transforms dominate
   EXPECT_FALSE(winograd_conv2d_pays(32, 64, 64, 56, 56));   // ResNet's first stage, however large the batch
-  EXPECT_TRUE(winograd_conv2d_pays(1, 256, 256, 14, 14));   // its third stage at batch 1: 16 tiles
-  EXPECT_FALSE(winograd_conv2d_pays(2, 512, 512, 7, 7));    // its last at batch 2: 8
+  EXPECT_FALSE(winograd_conv2d_pays(1, 256, 256, 14, 14));  // its third stage at batch 1: 16 tiles
+  EXPECT_TRUE(winograd_conv2d_pays(2, 256, 256, 14, 14));   // at batch 2: 32
 }
 
 // Which kernel FastConv2d picks on a CPU without oneDNN's Winograd (ctest's kernels.avx2 runs this capped at
