@@ -2,7 +2,6 @@
 
 #include "cargovision/core/intra_op_parallel.h"
 
-
 #include <algorithm>
 #include <array>
 #include <vector>

@@ -65,8 +65,8 @@ class IntraOpThreads {
   int previous_;
 };
 
-// The Winograd transforms ran on one thread for months: at::parallel_for is serial in a file compiled without
-// OpenMP, and nothing failed. This checks the loop really spreads.
+// The own Winograd's loops once ran on one thread unnoticed: at::parallel_for is serial in a file compiled
+// without OpenMP, and nothing failed. This checks the loop really spreads.
 TEST(IntraOpParallelFor, CoversTheRangeOnceOnSeveralThreads) {
   IntraOpThreads two(2);
   std::vector<std::atomic<int>> runs(64);
