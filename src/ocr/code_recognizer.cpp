@@ -70,7 +70,8 @@ std::vector<CodeReading> CodeRecognizer::read(const std::vector<cv::Mat>& crops)
   const CropReader read_as_is = [&](const std::vector<cv::Mat>& bands) {
     auto band_images = torch::empty({static_cast<long>(bands.size()), o.rgb ? 3 : 1, o.imgH, o.imgW});
     for (std::size_t i = 0; i < bands.size(); ++i) align_into(bands[i], collate, band_images[static_cast<long>(i)]);
-    return recognize(state_->model, *state_->converter, band_images.to(state_->device), /*stop_when_all_ended=*/true);
+    return recognize_in_slices(state_->model, *state_->converter, band_images.to(state_->device), o.batch_size,
+                               /*stop_when_all_ended=*/true);
   };
   const CodeCheck check = parse_code_check(o.code_check);
   apply_code_check(recognition, check, o.character, o.Prediction == "CTC", inputs, read_as_is);

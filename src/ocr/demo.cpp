@@ -202,7 +202,8 @@ OcrDemoSummary demo_ocr(const OcrDemoOptions& options) {
     const CropReader read_as_is = [&](const std::vector<cv::Mat>& bands) {
       auto band_images = torch::empty({static_cast<long>(bands.size()), channels, options.imgH, options.imgW});
       pool.parallel_for(bands.size(), [&](std::size_t k) { align_into(bands[k], collate, band_images[static_cast<long>(k)]); });
-      return recognize(model, *converter, band_images.to(device), /*stop_when_all_ended=*/true);
+      return recognize_in_slices(model, *converter, band_images.to(device), options.batch_size,
+                                 /*stop_when_all_ended=*/true);
     };
     summary.repaired += apply_code_check(recognition, code_check, options.character, options.Prediction == "CTC",
                                          read_crops, read_as_is);

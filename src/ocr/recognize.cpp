@@ -17,6 +17,30 @@ Recognition recognize(OcrModel& model, const LabelConverter& converter, const to
   return result;
 }
 
+Recognition recognize_in_slices(OcrModel& model, const LabelConverter& converter, const torch::Tensor& images,
+                                int64_t max_batch, bool stop_when_all_ended) {
+  TORCH_CHECK(max_batch > 0, "recognize_in_slices: max_batch must be positive, got ", max_batch);
+  if (images.size(0) <= max_batch) return recognize(model, converter, images, stop_when_all_ended);
+  Recognition joined;
+  std::vector<torch::Tensor> logits;
+  int64_t steps = 0;
+  for (int64_t first = 0; first < images.size(0); first += max_batch) {
+    Recognition slice =
+        recognize(model, converter, images.slice(0, first, std::min(images.size(0), first + max_batch)), stop_when_all_ended);
+    steps = std::max(steps, slice.logits.size(1));
+    logits.push_back(slice.logits);
+    joined.predictions.insert(joined.predictions.end(), slice.predictions.begin(), slice.predictions.end());
+    joined.confidence.insert(joined.confidence.end(), slice.confidence.begin(), slice.confidence.end());
+  }
+  for (auto& slice_logits : logits) {
+    if (slice_logits.size(1) < steps) {
+      slice_logits = torch::constant_pad_nd(slice_logits, {0, 0, 0, steps - slice_logits.size(1)});
+    }
+  }
+  joined.logits = torch::cat(logits, 0);
+  return joined;
+}
+
 torch::Tensor recognition_loss(const OcrModel& model, const torch::Tensor& logits, const EncodedText& target) {
   if (model->options().Prediction == "CTC") {
     const auto batch = logits.size(0);

@@ -399,6 +399,24 @@ TEST(OcrInference, StoppingAtTheLastEndOfSentenceChangesNoPrediction) {
   // Without the flag, or for CTC, every step runs.
   EXPECT_EQ(model->predict(images).size(1), 26);
   EXPECT_TRUE(torch::equal(model->predict(images), model->forward(images, {}, false)));
+
+  // Read in slices (as rereading does): one image per slice, so the slices stop at different steps; the
+  // same readings, and each row's logits up to where its reading ends (to float rounding: batch 1 runs other
+  // kernels), zeros after.
+  const auto sliced = ocr::recognize_in_slices(model, converter, images, 1, /*stop_when_all_ended=*/true);
+  EXPECT_EQ(sliced.predictions, early.predictions);
+  ASSERT_EQ(sliced.confidence.size(), early.confidence.size());
+  for (std::size_t i = 0; i < early.confidence.size(); ++i) {
+    EXPECT_NEAR(sliced.confidence[i], early.confidence[i], 1e-4 * early.confidence[i]);
+  }
+  ASSERT_EQ(sliced.logits.sizes(), early.logits.sizes());
+  for (int64_t b = 0; b < indices.size(0); ++b) {
+    const int64_t end = (indices[b] == 1).nonzero()[0][0].item<int64_t>();
+    EXPECT_TRUE(torch::allclose(sliced.logits[b].narrow(0, 0, end + 1), early.logits[b].narrow(0, 0, end + 1), 1e-4, 1e-4))
+        << "row " << b;
+    EXPECT_EQ(sliced.logits[b].narrow(0, end + 1, last_end - end).abs().sum().item<float>(), 0.f) << "row " << b;
+  }
+  EXPECT_THROW(ocr::recognize_in_slices(model, converter, images, 0), c10::Error);
 }
 
 // The fast kernels decode greedily with the step-invariant products taken out of the loop; LibTorch's kernels

@@ -25,6 +25,13 @@ struct Recognition {
 Recognition recognize(OcrModel& model, const LabelConverter& converter, const torch::Tensor& images,
                       bool stop_when_all_ended = false);
 
+// recognize() over `images` in slices of at most `max_batch` (> 0) images, joined into one Recognition: the
+// memory of one slice however many images come (rereading can ask for thousands of variants at once; read as
+// one batch they once took 7.7 GB). Attn slices may stop decoding at different steps, so the joined logits are
+// zero-padded to the longest slice's steps, past where any row's reading ends.
+Recognition recognize_in_slices(OcrModel& model, const LabelConverter& converter, const torch::Tensor& images,
+                                int64_t max_batch, bool stop_when_all_ended = false);
+
 // The training loss: CTC on log-softmax (zero_infinity) or cross-entropy ignoring [GO] padding.
 // For Attn, `logits` are the steps predicted after [GO] and compared with the text shifted left.
 torch::Tensor recognition_loss(const OcrModel& model, const torch::Tensor& logits, const EncodedText& target);
