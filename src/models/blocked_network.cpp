@@ -307,6 +307,8 @@ bool BlockedNetwork::may_run(const torch::Tensor& input) {
 torch::Tensor BlockedNetwork::forward(const torch::Tensor& input) const {
 #if CARGOVISION_HAVE_ONEDNN
   if (!supported_ || steps_.empty() || steps_.front().kind != Step::kConvolution || !may_run(input)) return {};
+  // Checked before folding: on a CPU without oneDNN's Winograd (the recognizer on AVX2) every call ends here.
+  if (only_with_onednn_winograd_ && !winograd_kernels_available()) return {};
   std::vector<FastConv2d> folded;
   folded.reserve(steps_.size());
   for (const Step& step : steps_) {
@@ -317,7 +319,6 @@ torch::Tensor BlockedNetwork::forward(const torch::Tensor& input) const {
     folded.push_back(folded_conv_batch_norm(conv, bn, input));
     if (folded.back().is_empty()) return {};
   }
-  if (only_with_onednn_winograd_ && !winograd_kernels_available()) return {};
   const NetworkPlan* plan = find_network_plan(steps_, input);
   if (plan == nullptr) return {};
   RECORD_FUNCTION("cargovision::blocked_network", std::vector<c10::IValue>({input}));  // named in profiles

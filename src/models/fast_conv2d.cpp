@@ -53,7 +53,6 @@ struct Plan {
   bool weights_for_data_needed = false, src_for_weights_needed = false;
 };
 
-
 std::unique_ptr<Plan> build_plan(const PlanKey& key) {
   // LibTorch's output size floors; oneDNN wants the right padding that makes it exact.
   const int64_t out_h = onednn::window_count(key.height, key.kernel_h, key.stride_h, key.pad_h);
