@@ -5,6 +5,7 @@
 
 #include "cargovision/models/fast_kernels.h"
 #include "cargovision/models/winograd.h"
+#include "cargovision/models/winograd_f2.h"
 #include "onednn_support.h"
 
 namespace cargovision::models {
@@ -309,25 +310,35 @@ torch::Tensor own_winograd_conv2d(const torch::nn::Conv2dImpl& conv, const torch
   }
   const auto padding = *c10::get<torch::ExpandingArray<2>>(options.padding());
   const int64_t out_h = input.size(2) + 2 * padding[0] - 2, out_w = input.size(3) + 2 * padding[1] - 2;
-  if (out_h < 1 || out_w < 1 ||
-      !winograd_conv2d_pays(input.size(0), options.in_channels(), options.out_channels(), out_h, out_w)) {
-    return {};
-  }
-  RECORD_FUNCTION("cargovision::winograd_f4x3", std::vector<c10::IValue>({input}));  // named in profiles
+  if (out_h < 1 || out_w < 1) return {};
+  const int64_t batch = input.size(0), in_channels = options.in_channels(), out_channels = options.out_channels();
   c10::optional<torch::Tensor> bias;
   if (conv.bias.defined()) bias = conv.bias;
 #if CARGOVISION_HAVE_ONEDNN
-  // Fixed weights at inference: transformed once per scope, kept with the oneDNN layouts (a [36, K, C] plain
-  // layout no convolution weight has, so the entry is the own Winograd's).
+  // Fixed weights at inference: transformed once per scope, kept with the oneDNN layouts (plain layouts of 3 or 5
+  // dimensions that no convolution weight has, so the entries are the own Winograds').
+  const auto& weight = conv.weight;
   const bool needs_grad = torch::GradMode::is_enabled() &&
-                          (input.requires_grad() || conv.weight.requires_grad() || (bias && (*bias).requires_grad()));
+                          (input.requires_grad() || weight.requires_grad() || (bias && (*bias).requires_grad()));
   if (!needs_grad && packed_weights_scope_open()) {
-    const auto& weight = conv.weight;
-    const memory::desc layout({36, weight.size(0), weight.size(1)}, memory::data_type::f32, memory::format_tag::abc);
-    const auto transformed = onednn::packed({weight}, layout, [&] { return winograd_transformed_weight(weight); });
-    return winograd_conv2d_inference(input, transformed, bias, padding[0], padding[1]);
+    if (winograd_f2_pays(batch, in_channels, out_channels, out_h, out_w)) {
+      RECORD_FUNCTION("cargovision::winograd_f2x3", std::vector<c10::IValue>({input}));  // named in profiles
+      const memory::desc layout({16, (out_channels + 15) / 16, in_channels, 16, 1}, memory::data_type::f32,
+                                memory::format_tag::abcde);
+      const auto packed = onednn::packed({weight}, layout, [&] { return winograd_f2_packed_weight(weight); });
+      return winograd_f2_conv2d_inference(input, packed, out_channels, bias, padding[0], padding[1]);
+    }
+    if (winograd_conv2d_pays(batch, in_channels, out_channels, out_h, out_w)) {
+      RECORD_FUNCTION("cargovision::winograd_f4x3", std::vector<c10::IValue>({input}));
+      const memory::desc layout({36, out_channels, in_channels}, memory::data_type::f32, memory::format_tag::abc);
+      const auto transformed = onednn::packed({weight}, layout, [&] { return winograd_transformed_weight(weight); });
+      return winograd_conv2d_inference(input, transformed, bias, padding[0], padding[1]);
+    }
+    return {};
   }
 #endif
+  if (!winograd_conv2d_pays(batch, in_channels, out_channels, out_h, out_w)) return {};
+  RECORD_FUNCTION("cargovision::winograd_f4x3", std::vector<c10::IValue>({input}));
   return winograd_conv2d(input, conv.weight, bias, padding[0], padding[1]);
 }
 

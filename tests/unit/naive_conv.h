@@ -1,7 +1,8 @@
 #pragma once
 // The direct 3x3 convolution as its definition reads, in double: the reference the fast kernels' tests compare
-// against at fixed seeds.
+// against at fixed seeds, and the comparison they use.
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 namespace cargovision::reference {
@@ -30,6 +31,15 @@ inline torch::Tensor naive_conv3x3(const torch::Tensor& input, const torch::Tens
           r[n][o][y][xo] = sum;
         }
   return result;
+}
+
+// Winograd reorders the arithmetic, and its error grows with the input channels: compared against the expected
+// values' scale.
+inline void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, double relative = 2e-5) {
+  ASSERT_EQ(actual.sizes(), expected.sizes());
+  const double scale = expected.abs().max().item<double>();
+  const double error = (actual.to(torch::kDouble) - expected.to(torch::kDouble)).abs().max().item<double>();
+  EXPECT_LE(error, relative * scale) << "max error " << error << " at scale " << scale;
 }
 
 }  // namespace cargovision::reference

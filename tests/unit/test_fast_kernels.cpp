@@ -28,14 +28,7 @@ FastConv2d make(int64_t in, int64_t out, int64_t padding, bool bias, int64_t str
   return FastConv2d(torch::nn::Conv2dOptions(in, out, kernel).padding(padding).stride(stride).bias(bias));
 }
 
-// Winograd reorders the arithmetic; its error grows with the input channels, so compare against the output scale.
-void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, double relative = 2e-5) {
-  ASSERT_EQ(actual.sizes(), expected.sizes());
-  const double scale = expected.abs().max().item<double>();
-  const double error = (actual - expected).abs().max().item<double>();
-  EXPECT_LE(error, relative * scale) << "max error " << error << " at output scale " << scale;
-}
-
+using reference::expect_close;
 using reference::naive_conv3x3;
 
 class FastKernelsTest : public ::testing::Test {

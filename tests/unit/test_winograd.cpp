@@ -13,15 +13,8 @@
 namespace cargovision::models {
 namespace {
 
+using reference::expect_close;
 using reference::naive_conv3x3;
-
-// Relative to the expected values' scale: Winograd's transforms reorder the arithmetic.
-void expect_close(const torch::Tensor& actual, const torch::Tensor& expected, double relative = 2e-5) {
-  ASSERT_EQ(actual.sizes(), expected.sizes());
-  const double scale = expected.abs().max().item<double>();
-  const double error = (actual.to(torch::kDouble) - expected.to(torch::kDouble)).abs().max().item<double>();
-  EXPECT_LE(error, relative * scale) << "max error " << error << " at scale " << scale;
-}
 
 TEST(Winograd, ForwardMatchesNaiveLoop) {
   torch::manual_seed(11);

@@ -13,7 +13,9 @@ namespace cargovision::models {
 //   Winograd kernels (F(4x4,3x3) / F(2x2,3x3): 2.25-4x fewer multiplications than the direct convolution
 //   LibTorch picks), forward and backward;
 // - on CPUs without those (AVX2 and older), the same convolutions run as this project's own Winograd
-//   F(4x4,3x3) on LibTorch's BLAS (models/winograd.h) where the batch has enough tiles for it to pay;
+//   F(4x4,3x3) on LibTorch's BLAS (models/winograd.h) where the batch has enough tiles for it to pay, and, at
+//   inference inside a PackedWeightsScope with 128 channels or more at small batches (batch 1 on the
+//   recognizer's and ResNet's maps), as its F(2x2,3x3) on its own AVX2 matrix kernel (models/winograd_f2.h);
 // - inside a PackedWeightsScope, inference keeps the weights of these and of the other spatial convolutions over
 //   >= 16 input channels (2x2, strided 3x3) in oneDNN's layout, where LibTorch reorders them on every call (at
 //   batch 1 that reorder costs more than the convolution), and so are the weights of 1x1 convolutions at batches
@@ -39,7 +41,8 @@ bool plain_convolution(const torch::nn::detail::ConvNdOptions<2>& options);
 bool winograd_shape(const torch::nn::detail::ConvNdOptions<2>& options);
 
 // On CPUs without oneDNN's Winograd kernels (AVX2 and older): `input` through `conv` as winograd_conv2d
-// (models/winograd.h) where that pays, forward and backward; an undefined tensor elsewhere.
+// (models/winograd.h) where that pays, forward and backward, or at inference in a PackedWeightsScope as
+// winograd_f2_conv2d_inference (models/winograd_f2.h) where that pays more; an undefined tensor elsewhere.
 torch::Tensor own_winograd_conv2d(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input);
 
 // Runs `input` through `conv`'s parameters on oneDNN; an undefined tensor when neither oneDNN path applies (so
