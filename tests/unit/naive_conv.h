@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace cargovision::reference {
 
 inline torch::Tensor naive_conv3x3(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
@@ -40,6 +42,26 @@ inline void expect_close(const torch::Tensor& actual, const torch::Tensor& expec
   const double scale = expected.abs().max().item<double>();
   const double error = (actual.to(torch::kDouble) - expected.to(torch::kDouble)).abs().max().item<double>();
   EXPECT_LE(error, relative * scale) << "max error " << error << " at scale " << scale;
+}
+
+struct ConvCase {
+  int64_t batch, in, out, height, width, pad_h, pad_w;
+  bool bias;
+};
+
+// convolve(input, weight, bias, pad_h, pad_w) on each case's random tensors (bias undefined where the case has
+// none), against naive_conv3x3.
+template <typename Convolve>
+void expect_matches_naive_loop(const std::vector<ConvCase>& cases, Convolve&& convolve) {
+  for (const auto& c : cases) {
+    SCOPED_TRACE(::testing::Message() << c.batch << "x" << c.in << "x" << c.height << "x" << c.width << " -> " << c.out
+                                    << " pad " << c.pad_h << "," << c.pad_w);
+    const auto input = torch::randn({c.batch, c.in, c.height, c.width});
+    const auto weight = torch::randn({c.out, c.in, 3, 3});
+    const auto bias = c.bias ? torch::randn({c.out}) : torch::Tensor();
+    torch::NoGradGuard no_grad;
+    expect_close(convolve(input, weight, bias, c.pad_h, c.pad_w), naive_conv3x3(input, weight, bias, c.pad_h, c.pad_w));
+  }
 }
 
 }  // namespace cargovision::reference

@@ -18,25 +18,16 @@ using reference::naive_conv3x3;
 
 TEST(Winograd, ForwardMatchesNaiveLoop) {
   torch::manual_seed(11);
-  struct Case {
-    int64_t batch, in, out, height, width, pad_h, pad_w;
-    bool bias;
-  };
   // Sizes that are and are not multiples of the 4x4 tile, every padding, maps smaller than one tile.
-  for (const Case c : {Case{2, 3, 5, 8, 8, 1, 1, true}, Case{1, 4, 2, 9, 13, 1, 1, false},
-                       Case{3, 2, 3, 7, 6, 0, 0, true}, Case{1, 2, 2, 5, 11, 2, 2, true},
-                       Case{2, 5, 4, 3, 3, 1, 0, false}, Case{1, 1, 1, 1, 26, 1, 1, true}}) {
-    SCOPED_TRACE(::testing::Message() << c.batch << "x" << c.in << "x" << c.height << "x" << c.width << " -> " << c.out
-                                    << " pad " << c.pad_h << "," << c.pad_w);
-    const auto input = torch::randn({c.batch, c.in, c.height, c.width});
-    const auto weight = torch::randn({c.out, c.in, 3, 3});
-    const auto bias = c.bias ? torch::randn({c.out}) : torch::Tensor();
-    torch::NoGradGuard no_grad;
-    c10::optional<torch::Tensor> optional_bias;
-    if (c.bias) optional_bias = bias;
-    expect_close(winograd_conv2d(input, weight, optional_bias, c.pad_h, c.pad_w),
-                 naive_conv3x3(input, weight, bias, c.pad_h, c.pad_w));
-  }
+  reference::expect_matches_naive_loop(
+      {{2, 3, 5, 8, 8, 1, 1, true}, {1, 4, 2, 9, 13, 1, 1, false}, {3, 2, 3, 7, 6, 0, 0, true},
+       {1, 2, 2, 5, 11, 2, 2, true}, {2, 5, 4, 3, 3, 1, 0, false}, {1, 1, 1, 1, 26, 1, 1, true}},
+      [](const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias, int64_t pad_h,
+         int64_t pad_w) {
+        c10::optional<torch::Tensor> optional_bias;
+        if (bias.defined()) optional_bias = bias;
+        return winograd_conv2d(input, weight, optional_bias, pad_h, pad_w);
+      });
 }
 
 TEST(Winograd, ForwardMatchesLibTorchOnWideLayers) {

@@ -35,25 +35,14 @@ torch::Tensor convolve(const torch::Tensor& input, const torch::Tensor& weight, 
 
 TEST_F(WinogradF2, MatchesNaiveLoop) {
   torch::manual_seed(21);
-  struct Case {
-    int64_t batch, in, out, height, width, pad_h, pad_w;
-    bool bias;
-  };
   // Output channels that fill no panel of 16, one and a bit, several; tile counts that fill no block of 6, one,
   // several with a remainder; odd and even maps; every padding; maps smaller than a tile; more input channels than
   // one chunk of the matrix kernel (64), with a remainder.
-  for (const Case c : {Case{1, 3, 5, 4, 4, 1, 1, true}, Case{2, 4, 17, 9, 13, 1, 1, false},
-                       Case{3, 2, 3, 7, 6, 0, 0, true}, Case{1, 2, 32, 5, 11, 2, 2, true},
-                       Case{2, 5, 4, 3, 3, 1, 0, false}, Case{1, 1, 1, 1, 26, 1, 1, true},
-                       Case{1, 100, 20, 4, 10, 1, 1, true}, Case{1, 130, 16, 2, 2, 1, 2, false}}) {
-    SCOPED_TRACE(::testing::Message() << c.batch << "x" << c.in << "x" << c.height << "x" << c.width << " -> " << c.out
-                                    << " pad " << c.pad_h << "," << c.pad_w);
-    const auto input = torch::randn({c.batch, c.in, c.height, c.width});
-    const auto weight = torch::randn({c.out, c.in, 3, 3});
-    const auto bias = c.bias ? torch::randn({c.out}) : torch::Tensor();
-    torch::NoGradGuard no_grad;
-    expect_close(convolve(input, weight, bias, c.pad_h, c.pad_w), naive_conv3x3(input, weight, bias, c.pad_h, c.pad_w));
-  }
+  reference::expect_matches_naive_loop(
+      {{1, 3, 5, 4, 4, 1, 1, true}, {2, 4, 17, 9, 13, 1, 1, false}, {3, 2, 3, 7, 6, 0, 0, true},
+       {1, 2, 32, 5, 11, 2, 2, true}, {2, 5, 4, 3, 3, 1, 0, false}, {1, 1, 1, 1, 26, 1, 1, true},
+       {1, 100, 20, 4, 10, 1, 1, true}, {1, 130, 16, 2, 2, 1, 2, false}},
+      convolve);
 }
 
 // The recognizer's widest layer at batch 1 (26 tiles, 512 channels: 8 chunks, 32 panels) and a non-contiguous
