@@ -48,8 +48,8 @@ struct Geometry {
 
 #if CARGOVISION_F2_KERNELS
 // Input tiles B^T d B into [16 points][row blocks][C][kRows]: the layout the matrix kernel reads in order (the
-// last block's rows past the last tile are never read). One channel at a time through a zero-bordered copy of its image, so no tile needs
-// bounds checks.
+// last block's rows past the last tile are never read). One channel at a time through a zero-bordered copy of
+// its image, so no tile needs bounds checks.
 // (A lambda does not inherit its function's target, so each parallel body is a function of its own.)
 CARGOVISION_AVX2 void transform_input_channels(const float* input, const Geometry& g, float* tiles, int64_t begin,
                                                int64_t end) {
@@ -174,14 +174,20 @@ CARGOVISION_AVX2 void multiply_panels(const float* tiles, const float* weights, 
         const int64_t lines_from = block * kChannelChunk / blocks, lines_to = (block + 1) * kChannelChunk / blocks;
         const char* prefetch = ahead + lines_from * 64;
         const int64_t lines = lines_to - lines_from;
+        // (A switch, not a generic lambda: a lambda would not carry this function's AVX2 target.)
+#define CARGOVISION_F2_BLOCK(rows)                                                                              \
+  case rows:                                                                                                    \
+    multiply_block<rows>(block_tiles, chunk_weights, count, out, stride, accumulate, prefetch, lines);          \
+    break;
         switch (std::min(kRows, tiles_count - block * kRows)) {
-          case 6: multiply_block<6>(block_tiles, chunk_weights, count, out, stride, accumulate, prefetch, lines); break;
-          case 5: multiply_block<5>(block_tiles, chunk_weights, count, out, stride, accumulate, prefetch, lines); break;
-          case 4: multiply_block<4>(block_tiles, chunk_weights, count, out, stride, accumulate, prefetch, lines); break;
-          case 3: multiply_block<3>(block_tiles, chunk_weights, count, out, stride, accumulate, prefetch, lines); break;
-          case 2: multiply_block<2>(block_tiles, chunk_weights, count, out, stride, accumulate, prefetch, lines); break;
-          default: multiply_block<1>(block_tiles, chunk_weights, count, out, stride, accumulate, prefetch, lines); break;
+          CARGOVISION_F2_BLOCK(6)
+          CARGOVISION_F2_BLOCK(5)
+          CARGOVISION_F2_BLOCK(4)
+          CARGOVISION_F2_BLOCK(3)
+          CARGOVISION_F2_BLOCK(2)
+          default: multiply_block<1>(block_tiles, chunk_weights, count, out, stride, accumulate, prefetch, lines);
         }
+#undef CARGOVISION_F2_BLOCK
       }
     }
   }
@@ -241,7 +247,6 @@ void transform_output(const float* products, const Geometry& g, int64_t out_chan
 
 }  // namespace
 }  // namespace f2x3
-
 
 bool winograd_f2_available() {
 #if CARGOVISION_F2_KERNELS
@@ -304,9 +309,10 @@ torch::Tensor winograd_f2_conv2d_inference(const torch::Tensor& input, const tor
   TORCH_CHECK(winograd_f2_available(), "winograd_f2_conv2d_inference: this CPU has no AVX2 and FMA");
   TORCH_CHECK(input.dim() == 4 && input.scalar_type() == torch::kFloat && input.device().is_cpu(),
               "winograd_f2_conv2d_inference: a float32 CPU input [N, C, H, W] expected, got ", input.sizes());
-  TORCH_CHECK(packed_weight.dim() == 4 && packed_weight.size(0) == f2x3::kPoints && packed_weight.size(3) == f2x3::kLanes &&
-                  packed_weight.size(2) == input.size(1) && packed_weight.size(1) == f2x3::panels_for(out_channels) &&
-                  packed_weight.is_contiguous() && packed_weight.scalar_type() == torch::kFloat,
+  TORCH_CHECK(packed_weight.dim() == 4 && packed_weight.size(0) == f2x3::kPoints &&
+                  packed_weight.size(1) == f2x3::panels_for(out_channels) && packed_weight.size(2) == input.size(1) &&
+                  packed_weight.size(3) == f2x3::kLanes && packed_weight.is_contiguous() &&
+                  packed_weight.scalar_type() == torch::kFloat,
               "winograd_f2_conv2d_inference: a contiguous packed weight [16, ", f2x3::panels_for(out_channels), ", ",
               input.size(1), ", 16] expected (winograd_f2_packed_weight), got ", packed_weight.sizes());
   TORCH_CHECK(out_channels > 0, "winograd_f2_conv2d_inference: out_channels must be positive, got ", out_channels);
@@ -332,9 +338,10 @@ torch::Tensor winograd_f2_conv2d_inference(const torch::Tensor& input, const tor
   auto padded_bias = torch::zeros({panels * f2x3::kLanes}, input.options());
   if (bias) padded_bias.narrow(0, 0, out_channels).copy_(*bias);
   f2x3::transform_input(source.data_ptr<float>(), g, tiles.data_ptr<float>());
-  f2x3::multiply_points(tiles.data_ptr<float>(), packed_weight.data_ptr<float>(), g, panels, products.data_ptr<float>());
+  f2x3::multiply_points(tiles.data_ptr<float>(), packed_weight.data_ptr<float>(), g, panels,
+                        products.data_ptr<float>());
   f2x3::transform_output(products.data_ptr<float>(), g, out_channels, panels, padded_bias.data_ptr<float>(),
-                   output.data_ptr<float>());
+                         output.data_ptr<float>());
 #endif
   return output;
 }
@@ -342,8 +349,8 @@ torch::Tensor winograd_f2_conv2d_inference(const torch::Tensor& input, const tor
 bool winograd_f2_pays(int64_t batch, int64_t in_channels, int64_t out_channels, int64_t out_height,
                       int64_t out_width) {
   // Measured capped at AVX2 (2 cores, Zen 4) against oneDNN's direct kernel with packed weights and the F(4x4)
-  // with transformed weights, on the recognizer's (64-512 channels, 32x100 down to 2x27) and ResNet's (56x56 down
-  // to 7x7) 3x3 layers at batches 1-16. It wins where the weights, not the tiles, are the work: 0.57-0.87x the
+  // with transformed weights, on the recognizer's (64-512 channels, 32x100 down to 4x26), ResNet's (56x56 down to
+  // 7x7) and 2x27 3x3 layers at batches 1-16. It wins where the weights, not the tiles, are the work: 0.57-0.87x the
   // better other at batch 1 from 128 channels up (512 at 4x26: 0.73x), 0.65-0.75x at batch 2 from 256 up; it
   // loses once tiles x channels passes ~50,000 (128 channels at 400 tiles: 1.1x; 512 at 208: 1.2x), with fewer
   // than 128 channels (64 at 32x100: even; at 56x56: 1.4x), and with fewer than 16 tiles, where the blocks of 6

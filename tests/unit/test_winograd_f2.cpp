@@ -136,7 +136,7 @@ TEST_F(WinogradF2, PaysWhereTheWeightsAreTheWork) {
   EXPECT_TRUE(winograd_f2_pays(1, 512, 512, 4, 26));     // the recognizer's widest layers at batch 1: 26 tiles
   EXPECT_TRUE(winograd_f2_pays(1, 256, 512, 4, 26));     // and the first of them
   EXPECT_TRUE(winograd_f2_pays(1, 128, 128, 16, 50));    // its 128-channel layers: 200 tiles
-  EXPECT_FALSE(winograd_f2_pays(1, 512, 512, 2, 27));    // its last stage: 14 tiles, blocks part-empty
+  EXPECT_FALSE(winograd_f2_pays(1, 512, 512, 2, 27));    // 14 tiles: blocks of 6 part-empty
   EXPECT_FALSE(winograd_f2_pays(1, 64, 64, 32, 100));    // too few channels
   EXPECT_FALSE(winograd_f2_pays(2, 128, 128, 16, 50));   // 400 tiles of 128 channels: F(4x4) or direct
   EXPECT_TRUE(winograd_f2_pays(2, 512, 512, 2, 27));     // 28 tiles
