@@ -25,8 +25,8 @@ Recognition recognize_in_slices(OcrModel& model, const LabelConverter& converter
   std::vector<torch::Tensor> logits;
   int64_t steps = 0;
   for (int64_t first = 0; first < images.size(0); first += max_batch) {
-    Recognition slice =
-        recognize(model, converter, images.slice(0, first, std::min(images.size(0), first + max_batch)), stop_when_all_ended);
+    const auto slice_images = images.slice(0, first, std::min(images.size(0), first + max_batch));
+    Recognition slice = recognize(model, converter, slice_images, stop_when_all_ended);
     steps = std::max(steps, slice.logits.size(1));
     logits.push_back(slice.logits);
     joined.predictions.insert(joined.predictions.end(), slice.predictions.begin(), slice.predictions.end());

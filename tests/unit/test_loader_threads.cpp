@@ -15,6 +15,7 @@
 #include "cargovision/core/intra_op_parallel.h"
 #include "cargovision/core/prefetcher.h"
 #include "cargovision/core/thread_pool.h"
+#include "test_support.h"
 
 namespace cargovision {
 namespace {
@@ -55,15 +56,7 @@ TEST(ThreadPool, FirstErrorIsRethrownAndThePoolStaysUsable) {
   EXPECT_EQ(runs.load(), 8);
 }
 
-// Sets LibTorch's intra-op thread count for one test.
-class IntraOpThreads {
- public:
-  explicit IntraOpThreads(int count) : previous_(torch::get_num_threads()) { torch::set_num_threads(count); }
-  ~IntraOpThreads() { torch::set_num_threads(previous_); }
-
- private:
-  int previous_;
-};
+using testing::IntraOpThreads;
 
 // The own Winograd's loops once ran on one thread unnoticed: at::parallel_for is serial in a file compiled
 // without OpenMP, and nothing failed. This checks the loop really spreads.

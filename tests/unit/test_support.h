@@ -1,7 +1,8 @@
 #pragma once
-// Helpers for tests: temporary folders and small generated images.
+// Helpers for tests: temporary folders, small generated images, LibTorch's thread count for one test.
 
 #include <opencv2/core.hpp>
+#include <torch/torch.h>
 
 #include <filesystem>
 #include <string>
@@ -20,6 +21,18 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+// Sets LibTorch's intra-op thread count until the object goes away (also when an assertion ends the test).
+class IntraOpThreads {
+ public:
+  explicit IntraOpThreads(int count) : previous_(torch::get_num_threads()) { torch::set_num_threads(count); }
+  ~IntraOpThreads() { torch::set_num_threads(previous_); }
+  IntraOpThreads(const IntraOpThreads&) = delete;
+  IntraOpThreads& operator=(const IntraOpThreads&) = delete;
+
+ private:
+  int previous_;
 };
 
 void write_image(const std::filesystem::path& path, const cv::Mat& bgr);

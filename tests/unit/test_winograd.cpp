@@ -9,6 +9,7 @@
 #include "cargovision/models/fast_kernels.h"
 #include "cargovision/models/winograd.h"
 #include "naive_conv.h"
+#include "test_support.h"
 
 namespace cargovision::models {
 namespace {
@@ -66,15 +67,11 @@ TEST(Winograd, InferenceModeOnTwoThreadsGivesTheSameValues) {
   const auto weight = torch::randn({7, 8, 3, 3});
   const auto bias = torch::randn({7});
   const auto expected = naive_conv3x3(input, weight, bias, 1, 1);
-  const int previous_threads = torch::get_num_threads();
-  torch::set_num_threads(2);
-  {
-    torch::InferenceMode inference;
-    const auto transformed = winograd_transformed_weight(weight);
-    expect_close(winograd_conv2d_inference(input, transformed, bias, 1, 1), expected);
-    expect_close(winograd_conv2d(input, weight, bias, 1, 1), expected);
-  }
-  torch::set_num_threads(previous_threads);
+  testing::IntraOpThreads two(2);
+  torch::InferenceMode inference;
+  const auto transformed = winograd_transformed_weight(weight);
+  expect_close(winograd_conv2d_inference(input, transformed, bias, 1, 1), expected);
+  expect_close(winograd_conv2d(input, weight, bias, 1, 1), expected);
 }
 
 TEST(Winograd, NonContiguousInputIsReadAsItsValues) {

@@ -11,6 +11,7 @@
 #include "cargovision/models/winograd.h"
 #include "cargovision/models/winograd_f2.h"
 #include "naive_conv.h"
+#include "test_support.h"
 
 namespace cargovision::models {
 namespace {
@@ -86,20 +87,17 @@ TEST_F(WinogradF2, InferenceModeOnTwoThreadsGivesTheSameValues) {
   const auto weight = torch::randn({64, 96, 3, 3});
   const auto bias = torch::randn({64});
   const auto input = torch::randn({2, 96, 7, 12});
-  const int previous = torch::get_num_threads();
-  torch::set_num_threads(1);
-  torch::Tensor one_thread;
+  torch::Tensor one_thread, two_threads;
   {
+    testing::IntraOpThreads one(1);
     torch::NoGradGuard no_grad;
     one_thread = convolve(input, weight, bias, 1, 1);
   }
-  torch::set_num_threads(2);
-  torch::Tensor two_threads;
   {
+    testing::IntraOpThreads two(2);
     c10::InferenceMode inference;
     two_threads = convolve(input, weight, bias, 1, 1);
   }
-  torch::set_num_threads(previous);
   EXPECT_TRUE(torch::equal(one_thread, two_threads));
 }
 
